@@ -1,0 +1,36 @@
+# kefu — the two commands of the quick start are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: setup demo test lint check-browser messages clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+demo: setup
+	PORT=$(PORT) $(BIN)/kefu demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy kefu bench
+	$(BIN)/python -m django makemigrations --check --dry-run --settings=kefu.settings
+
+test: setup lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+messages: setup
+	cd kefu && ../$(BIN)/python -m django makemessages -l zh_Hans -l en --settings=kefu.settings
+	cd kefu && ../$(BIN)/python -m django compilemessages --settings=kefu.settings
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from kefu.accounts.enums import Role
+from kefu.accounts.models import User
+from kefu.accounts.services import token_create
+from kefu.accounts.tests.factories import UserFactory
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(role: Role = Role.AGENT, **kwargs: Any) -> User:
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+class ApiClient:
+    """A test client that speaks JSON to /api/v1/ with a bearer token (or anonymously)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _call(self, method: str, path: str, body: Any = None, **extra: Any) -> Any:
+        kwargs: dict[str, Any] = {"headers": {**self.headers, **extra.pop("headers", {})}}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        return getattr(self.client, method)(f"/api/v1{path}", **kwargs, **extra)
+
+    def get(self, path: str, **extra: Any) -> Any:
+        return self._call("get", path, **extra)
+
+    def post(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self._call("post", path, body, **extra)
+
+    def patch(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self._call("patch", path, body, **extra)
+
+    def put(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self._call("put", path, body, **extra)
+
+    def delete(self, path: str, **extra: Any) -> Any:
+        return self._call("delete", path, **extra)
+
+
+@pytest.fixture
+def api_as(db: None) -> Callable[[User | None], ApiClient]:
+    """``api_as(user)`` → a JSON client authenticated with a fresh token of ``user`` (None: anonymous)."""
+
+    def make(user: User | None) -> ApiClient:
+        if user is None:
+            return ApiClient(None)
+        _, plain = token_create(actor=None, user=user, name="test")
+        return ApiClient(plain)
+
+    return make

@@ -1,0 +1,23 @@
+"""The sections each role sees in the top bar (the server checks permissions again on every page)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+
+
+def sections_for(user: User) -> list[dict[str, str]]:
+    if user.is_portal_user:
+        return [{"label": _("我的企业"), "url": reverse("portal-home")}]
+    sections = [{"label": _("工作台"), "url": reverse("home")}]
+    if user.has_perm("customers.view_customer"):
+        sections.append({"label": _("客户"), "url": reverse("customer-list")})
+    if user.has_perm("customers.import_customers"):
+        sections.append({"label": _("导入"), "url": reverse("customer-import")})
+    if user.has_perm("accounts.view_team"):
+        sections.append({"label": _("团队"), "url": reverse("team-list")})
+    if user.is_staff:
+        sections.append({"label": _("系统配置"), "url": reverse("admin:index")})
+    return sections

@@ -1,0 +1,146 @@
+"""Writes for staff, teams and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from kefu.accounts.enums import Availability, Role
+from kefu.accounts.models import ApiToken, Skill, Team, TeamMembership, User
+from kefu.accounts.roles import ADMIN_SITE_ROLES
+from kefu.core import audit
+from kefu.core.errors import ValidationFailed
+
+TOKEN_PREFIX = "kefu_"
+USER_AUDIT_FIELDS = ("username", "full_name", "role", "email", "is_active", "capacity")
+
+
+def _apply_role(user: User, role: Role) -> None:
+    user.role = role
+    user.is_staff = role in ADMIN_SITE_ROLES
+    user.is_superuser = role == Role.ADMIN
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    password: str | None,
+    role: Role,
+    full_name: str = "",
+    email: str = "",
+    employee_no: str = "",
+    phone: str = "",
+    capacity: int = 5,
+    skills: Iterable[Skill] = (),
+) -> User:
+    username = username.strip()
+    if not username:
+        raise ValidationFailed.for_field("username", "用户名不能为空")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed.for_field("username", f"用户名 {username} 已存在")
+    if role not in Role.values:
+        raise ValidationFailed.for_field("role", f"未知角色 {role}")
+    user = User(
+        username=username, full_name=full_name, email=email, employee_no=employee_no, phone=phone, capacity=capacity
+    )
+    _apply_role(user, Role(role))
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.groups.set(Group.objects.filter(name=role))
+    if skills:
+        user.skills.set(skills)
+    audit.record_created(actor=actor, obj=user, fields=USER_AUDIT_FIELDS)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, actor: Any, user: User, role: Role) -> User:
+    before = audit.snapshot(user, ("role",))
+    _apply_role(user, role)
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    user.groups.set(Group.objects.filter(name=role))
+    audit.record(actor=actor, action="update", obj=user, changes=audit.diff(before, user))
+    return user
+
+
+@transaction.atomic
+def user_set_availability(*, actor: Any, user: User, availability: Availability) -> User:
+    if availability not in Availability.values:
+        raise ValidationFailed.for_field("availability", f"未知状态 {availability}")
+    before = audit.snapshot(user, ("availability",))
+    user.availability = availability
+    user.availability_changed_at = timezone.now()
+    user.save(update_fields=["availability", "availability_changed_at"])
+    audit.record(actor=actor, action="update", obj=user, changes=audit.diff(before, user))
+    return user
+
+
+@transaction.atomic
+def team_add_member(*, actor: Any, team: Team, user: User, is_lead: bool = False) -> TeamMembership:
+    membership, created = TeamMembership.objects.update_or_create(
+        team=team, user=user, defaults={"is_lead": is_lead}
+    )
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=team,
+        changes={"members": [None, f"{user} ({'组长' if is_lead else '成员'})"]} if created else {},
+    )
+    return membership
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, actor: Any, user: User, name: str, expires_at: timezone.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its plain text, which is not stored and cannot be shown again."""
+    if not user.is_active:
+        raise ValidationFailed.for_field("user", f"用户 {user.username} 已停用")
+    name = name.strip() or "api"
+    prefix = secrets.token_hex(4)
+    plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=_hash(plain), expires_at=expires_at)
+    audit.record_created(actor=actor, obj=token, fields=("name", "prefix", "user"))
+    return token, plain
+
+
+def token_authenticate(plain: str) -> User | None:
+    """The active user a presented token belongs to, or None (unknown, revoked, expired, inactive)."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.key_hash, _hash(plain)):
+        return None
+    now = timezone.now()
+    if not token.is_usable(now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        # Touch at most once a minute so a busy integration doesn't write on every request.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+@transaction.atomic
+def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="update", obj=token, changes={"revoked_at": [None, token.revoked_at.isoformat()]})
+    return token

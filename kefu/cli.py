@@ -1,0 +1,244 @@
+"""The ``kefu`` command: everything an operator does.
+
+    kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
+    kefu serve [--host --port --workers]
+    kefu worker                     run background tasks
+    kefu migrate
+    kefu createadmin USERNAME
+    kefu token create --user NAME [--name LABEL]
+    kefu import customers FILE [--mode all_or_nothing|valid_rows] [--user NAME]
+    kefu export customers FILE [--user NAME]
+    kefu seed --customers N [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"kefu: {message}", file=sys.stderr)
+    return code
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _user(username: str | None) -> Any:
+    from kefu.accounts.models import User
+
+    if username is None:
+        return None
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise SystemExit(_fail(f"no user named {username!r}"))
+    return user
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "kefu.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("db_worker", queue_name="*", reload=False, startup_delay=False, interval=args.interval)
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    from kefu.accounts.enums import Role
+    from kefu.accounts.services import user_create
+    from kefu.core.errors import ValidationFailed
+
+    password = os.environ.get("KEFU_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        user_create(actor=None, username=args.username, password=password, role=Role.ADMIN, email=args.email)
+    except ValidationFailed as exc:
+        return _fail("; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
+    print(f"created administrator {args.username}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from kefu.accounts.services import token_create
+
+    user = _user(args.user)
+    token, plain = token_create(actor=None, user=user, name=args.name)
+    print(f"token {token.name!r} for {user.username} (shown once, store it now):")
+    print(plain)
+    return 0
+
+
+def _progress(total: int | None, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="row", disable=not sys.stderr.isatty() and total is None)
+
+
+def cmd_import_customers(args: argparse.Namespace) -> int:
+    from kefu.customers.importing import ImportFileError, import_customers
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"{path}: no such file")
+    actor = _user(args.user)
+    with _progress(None, "导入") as bar:
+        try:
+            result = import_customers(path, filename=path.name, mode=args.mode, actor=actor, progress=bar.update)
+        except ImportFileError as exc:
+            return _fail(f"{path.name}: {exc.message}")
+    for error in result.errors:
+        print(f"row {error.row}, column {error.column}: {error.reason}", file=sys.stderr)
+    print(
+        f"{result.total_rows} rows: {result.created} created, {result.updated} updated, "
+        f"{result.error_rows} rejected, {result.skipped_empty} empty rows skipped"
+    )
+    if result.errors and args.mode == "all_or_nothing":
+        return _fail("nothing was imported (mode all_or_nothing); fix the rows above or use --mode valid_rows")
+    return 1 if result.errors else 0
+
+
+def cmd_export_customers(args: argparse.Namespace) -> int:
+    from kefu.customers.exporting import export_customers
+    from kefu.customers.models import Customer
+
+    actor = _user(args.user)
+    queryset = Customer.objects.prefetch_related("contacts", "segments")
+    with _progress(queryset.count(), "导出") as bar:
+        count = export_customers(Path(args.file), actor=actor, queryset=queryset, progress=bar.update)
+    print(f"{count} customers written to {args.file}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from kefu.demo import seed_bulk
+
+    seed_bulk(customers=args.customers, seed=args.seed, progress=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kefu.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+    _migrate(verbosity=0)
+    seeded = seed_demo(seed=args.seed)
+    port = int(os.environ.get("PORT", args.port))
+    url = f"http://127.0.0.1:{port}/"
+    print("kefu demo " + ("seeded" if seeded else "database found, not re-seeded"))
+    print(f"\n  URL: {url}\n  password for every demo login: {DEMO_PASSWORD}\n")
+    for role, username in demo_logins():
+        print(f"  {role:<14} {username}")
+    print()
+    sys.stdout.flush()
+    worker = subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])  # noqa: S603 - our own command
+    try:
+        import uvicorn
+
+        uvicorn.run("kefu.asgi:application", host=args.host, port=port, log_level="warning")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kefu", description="kefu customer-service platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="set up and run the demo (SQLite, seeded data, web + worker)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--seed", type=int, default=20261125)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the web server (ASGI)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background tasks")
+    p.add_argument("--interval", type=float, default=1.0)
+    p.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("createadmin", help="create an administrator (password from KEFU_ADMIN_PASSWORD or prompt)")
+    p.add_argument("username")
+    p.add_argument("--email", default="")
+    p.set_defaults(func=cmd_createadmin)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    p = token.add_parser("create", help="create an API token for a user (printed once)")
+    p.add_argument("--user", required=True)
+    p.add_argument("--name", default="cli")
+    p.set_defaults(func=cmd_token_create)
+
+    imp = sub.add_parser("import", help="import data").add_subparsers(dest="what", required=True)
+    p = imp.add_parser("customers", help="import customers and contacts from .xlsx or .csv (UTF-8 or GBK)")
+    p.add_argument("file")
+    p.add_argument("--mode", choices=["all_or_nothing", "valid_rows"], default="all_or_nothing")
+    p.add_argument("--user", help="record the import as this user (default: system)")
+    p.set_defaults(func=cmd_import_customers)
+
+    exp = sub.add_parser("export", help="export data").add_subparsers(dest="what", required=True)
+    p = exp.add_parser("customers", help="export customers to .xlsx")
+    p.add_argument("file")
+    p.add_argument("--user", help="export as this user (personal data masked unless the user may see it)")
+    p.set_defaults(func=cmd_export_customers)
+
+    p = sub.add_parser("seed", help="bulk-generate synthetic data at benchmark scale")
+    p.add_argument("--customers", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The API's shared pieces: authentication, the single error body, and the NinjaAPI factory.
+
+Every error leaves the API as ``{"code": str, "message": str, "fields": {field: [message, ...]}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from kefu.accounts.services import token_authenticate
+from kefu.core.errors import KefuError, NotAuthenticated
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer kefu_…`` for integrations."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ApiKeyAuth(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = token_authenticate(key or "")
+        if user is not None:
+            request.user = user
+        return user
+
+
+def _field_path(loc: list[Any]) -> str:
+    # ninja reports ("body", "payload", "phone"); callers want "phone".
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "payload")]
+    return ".".join(parts) or "__all__"
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, *, status: int, code: str, message: str,
+                   fields: dict[str, list[str]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+
+
+def build_api(**kwargs: Any) -> NinjaAPI:
+    api = NinjaAPI(auth=[TokenAuth(), ApiKeyAuth(), django_auth], **kwargs)
+
+    @api.exception_handler(KefuError)
+    def _kefu(request: HttpRequest, exc: KefuError) -> HttpResponse:
+        fields = getattr(exc, "fields", None)
+        return error_response(api, request, status=exc.status, code=exc.code, message=exc.message, fields=fields)
+
+    @api.exception_handler(NinjaValidationError)
+    def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors:
+            name = _field_path(list(err.get("loc", ())))
+            kind = err.get("type", "")
+            msg = "不允许的字段" if kind == "extra_forbidden" else err.get("msg", "invalid")
+            fields.setdefault(name, []).append(msg)
+        return error_response(
+            api, request, status=422, code="validation_error", message="请求数据有误，请检查各字段", fields=fields
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        err = NotAuthenticated("需要登录或有效的 API 令牌")
+        return error_response(api, request, status=401, code=err.code, message=err.message)
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return error_response(api, request, status=exc.status_code, code="http_error", message=str(exc))
+
+    return api

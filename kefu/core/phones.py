@@ -1,0 +1,47 @@
+"""Phone numbers: parse what people type, store E.164, search by the trailing digits ("尾号")."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from kefu.core.errors import ValidationFailed
+
+DEFAULT_REGION = "CN"
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """``138 1234 5678`` / ``+86-138-1234-5678`` / ``021-6888 8888`` → E.164 (``+8613812345678``).
+
+    Raises ValidationFailed naming ``field`` for anything that is not a valid number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.for_field(field, f"电话号码无效：{text}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed.for_field(field, f"电话号码无效：{text}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """National format for Chinese numbers (``138 1234 5678``), international for the rest."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)
+
+
+def reversed_digits(e164: str) -> str:
+    """Digits reversed, so "ends with 5678" becomes an indexable prefix match on ``8765``."""
+    return "".join(c for c in e164 if c.isdigit())[::-1]

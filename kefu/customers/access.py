@@ -1,0 +1,42 @@
+"""Who may see which customer: the one rule used by every list and every detail page and endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from kefu.core.errors import NotFound, PermissionDenied
+from kefu.customers.models import Customer
+
+
+def visible_customers(user: Any) -> QuerySet[Customer]:
+    """Staff with ``view_customer`` see every customer; a portal user sees only its organization."""
+    if not user.is_authenticated or not user.is_active:
+        return Customer.objects.none()
+    if getattr(user, "is_portal_user", False):
+        account = getattr(user, "portal_account", None)
+        return Customer.objects.filter(pk=account.customer_id) if account else Customer.objects.none()
+    if user.has_perm("customers.view_customer"):
+        return Customer.objects.all()
+    return Customer.objects.none()
+
+
+def access_customer(user: Any, public_id: str, *, lock: bool = False) -> Customer:
+    """Fetch a customer the user may see; 404 otherwise (never a hint that it exists)."""
+    queryset = visible_customers(user)
+    if lock:
+        queryset = queryset.select_for_update()
+    customer = queryset.select_related("account_agent").filter(public_id=public_id).first()
+    if customer is None:
+        raise NotFound("客户不存在")
+    return customer
+
+
+def require_perm(user: Any, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied("没有权限执行此操作")
+
+
+def may_view_personal_data(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_perm("customers.view_personal_data"))

@@ -1,0 +1,395 @@
+"""Customer and contact import from .xlsx and .csv (UTF-8 or GBK).
+
+A file is read in full and every row validated before anything is written. The user chooses the mode:
+``all_or_nothing`` writes nothing if any row is bad; ``valid_rows`` writes the good rows and reports
+the bad ones. Either way the report lists every rejected row with its row number, column and reason.
+Re-importing a file updates customers by customer number instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from kefu.core import audit
+from kefu.core.errors import ValidationFailed
+from kefu.core.models import AuditAction
+from kefu.customers import services
+from kefu.customers.enums import ContactChannel, CustomerKind, CustomerSource, ImportMode, ImportStatus, Tier
+from kefu.customers.models import Contact, Customer, ImportJob
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    header_en: str
+    required: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("customer_no", "客户编号", "customer_no", required=True),
+    Column("name", "客户名称", "name", required=True),
+    Column("kind", "客户类型", "kind"),
+    Column("tier", "客户等级", "tier"),
+    Column("segments", "客户细分", "segments"),
+    Column("province", "省份", "province"),
+    Column("city", "城市", "city"),
+    Column("address", "地址", "address"),
+    Column("contact_name", "联系人", "contact_name"),
+    Column("contact_title", "职务", "contact_title"),
+    Column("phone", "电话", "phone"),
+    Column("email", "邮箱", "email"),
+    Column("wechat_id", "微信号", "wechat_id"),
+    Column("preferred_channel", "首选渠道", "preferred_channel"),
+    Column("quiet_hours", "免打扰时段", "quiet_hours"),
+)
+_BY_HEADER = {h.lower(): c for c in COLUMNS for h in (c.header, c.header_en, c.key)}
+
+# Values people type in spreadsheets → stored choices.
+_KIND = {"企业": CustomerKind.ORGANIZATION, "企业客户": CustomerKind.ORGANIZATION, "个人": CustomerKind.CONSUMER,
+         "个人客户": CustomerKind.CONSUMER, "organization": CustomerKind.ORGANIZATION, "consumer": CustomerKind.CONSUMER}
+_TIER = {"vip": Tier.VIP, "核心": Tier.CORE, "core": Tier.CORE, "普通": Tier.STANDARD, "standard": Tier.STANDARD}
+_CHANNEL = {str(label): value for value, label in ContactChannel.choices} | {v: v for v in ContactChannel.values}
+_QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
+_SEGMENT_SPLIT = re.compile(r"[、,，;；/|]")
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped_empty: int = 0
+    committed: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+class ImportFileError(ValidationFailed):
+    """The file as a whole cannot be imported (size, type, encoding, columns)."""
+
+
+@dataclass
+class _Row:
+    number: int
+    values: dict[str, Any]
+
+
+def _decode_csv(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV", fields={"file": ["编码无法识别"]})
+
+
+def _read_table(path: Path, filename: str) -> Iterator[list[Any]]:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        text = _decode_csv(path.read_bytes())
+        yield from csv.reader(io.StringIO(text))
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many types for a corrupt file
+            raise ImportFileError(f"无法读取 Excel 文件：{exc.__class__.__name__}", fields={"file": ["文件损坏或不是 .xlsx"]}) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            workbook.close()
+    else:
+        raise ImportFileError(f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv", fields={"file": ["文件类型不支持"]})
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime | dt.time):
+        return value.strftime("%H:%M") if isinstance(value, dt.time) else value.isoformat()
+    return str(value).strip()
+
+
+def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
+    """Rows keyed by column, numbered as the spreadsheet numbers them (header = row 1), and the number of
+    empty rows skipped. Raises ImportFileError for a missing or unknown column."""
+    table = _read_table(path, filename)
+    header = next(table, None)
+    if header is None:
+        raise ImportFileError("文件是空的", fields={"file": ["没有表头行"]})
+    keys: list[str | None] = []
+    unknown: list[str] = []
+    for cell in header:
+        text = _cell_text(cell)
+        column = _BY_HEADER.get(text.lower())
+        if column is None and text:
+            unknown.append(text)
+        keys.append(column.key if column else None)
+    missing = [c.header for c in COLUMNS if c.required and c.key not in keys]
+    problems: dict[str, list[str]] = {}
+    if missing:
+        problems["columns"] = [f"缺少必填列：{'、'.join(missing)}"]
+    if unknown:
+        problems.setdefault("columns", []).append(f"无法识别的列：{'、'.join(unknown)}")
+    if problems:
+        raise ImportFileError("表头不符合模板：" + "；".join(problems["columns"]), fields=problems)
+    rows: list[_Row] = []
+    empty = 0
+    for number, cells in enumerate(table, start=2):
+        values = {key: cells[i] if i < len(cells) else None for i, key in enumerate(keys) if key}
+        if all(_cell_text(v) == "" for v in values.values()):
+            empty += 1
+            continue
+        rows.append(_Row(number=number, values=values))
+    return rows, empty
+
+
+@dataclass
+class _Clean:
+    number: int
+    customer: dict[str, Any]
+    segments: list[str] | None
+    contact: services.ContactData | None
+
+
+def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
+    start = len(errors)
+    header = {c.key: c.header for c in COLUMNS}
+    text: dict[str, str] = {}
+    for key, value in row.values.items():
+        cell = _cell_text(value)
+        if cell.startswith("="):
+            errors.append(RowError(row.number, header[key], "单元格包含公式，请粘贴为数值"))
+        text[key] = cell
+    customer: dict[str, Any] = {"customer_no": text.get("customer_no", "").upper(), "name": text.get("name", "")}
+    if not customer["customer_no"]:
+        errors.append(RowError(row.number, "客户编号", "必填"))
+    if not customer["name"]:
+        errors.append(RowError(row.number, "客户名称", "必填"))
+    for key, mapping, label in (("kind", _KIND, "客户类型"), ("tier", _TIER, "客户等级")):
+        raw = text.get(key, "")
+        if raw:
+            value = mapping.get(raw.lower()) or mapping.get(raw)
+            if value is None:
+                errors.append(RowError(row.number, label, f"无法识别的值 {raw!r}"))
+            else:
+                customer[key] = value
+    for key in ("province", "city", "address"):
+        if text.get(key):
+            customer[key] = text[key]
+    field_errors = services.validate_customer_fields({k: v for k, v in customer.items() if k != "name" or v})
+    for name, messages in field_errors.items():
+        if name != "name":
+            errors.extend(RowError(row.number, header.get(name, name), m) for m in messages)
+    segments = None
+    if "segments" in text:
+        segments = [s.strip() for s in _SEGMENT_SPLIT.split(text["segments"]) if s.strip()]
+        try:
+            services.resolve_segments(segments)
+        except ValidationFailed as exc:
+            errors.extend(RowError(row.number, "客户细分", m) for m in exc.fields.get("segments", []))
+    contact = None
+    if any(text.get(k) for k in ("contact_name", "phone", "email", "wechat_id")):
+        channel_raw = text.get("preferred_channel", "")
+        channel = _CHANNEL.get(channel_raw, "") if channel_raw else ContactChannel.PHONE
+        if channel_raw and not channel:
+            errors.append(RowError(row.number, "首选渠道", f"无法识别的值 {channel_raw!r}"))
+            channel = ContactChannel.PHONE
+        quiet_start = quiet_end = None
+        if text.get("quiet_hours"):
+            match = _QUIET.match(text["quiet_hours"])
+            try:
+                if not match:
+                    raise ValueError
+                h1, m1, h2, m2 = (int(g) for g in match.groups())
+                quiet_start, quiet_end = dt.time(h1, m1), dt.time(h2, m2)
+            except ValueError:
+                errors.append(RowError(row.number, "免打扰时段", f"格式应为 22:00-08:00，实际 {text['quiet_hours']!r}"))
+        contact = services.ContactData(
+            name=text.get("contact_name", "") or customer["name"],
+            phone=text.get("phone", ""),
+            email=text.get("email", ""),
+            wechat_id=text.get("wechat_id", ""),
+            title=text.get("contact_title", ""),
+            preferred_channel=channel,
+            quiet_hours_start=quiet_start,
+            quiet_hours_end=quiet_end,
+            is_primary=True,
+        )
+        try:
+            services.validate_contact(contact)
+        except ValidationFailed as exc:
+            labels = {"name": "联系人", "phone": "电话", "email": "邮箱", "quiet_hours": "免打扰时段"}
+            for name, messages in exc.fields.items():
+                errors.extend(RowError(row.number, labels.get(name, name), m) for m in messages)
+    if len(errors) > start:
+        return None
+    return _Clean(number=row.number, customer=customer, segments=segments, contact=contact)
+
+
+def _write(actor: Any, item: _Clean) -> bool:
+    """Create or update one row; True when it created a customer."""
+    number = item.customer["customer_no"]
+    existing = Customer.objects.filter(customer_no=number).first()
+    if existing is None:
+        values = {k: v for k, v in item.customer.items() if k != "customer_no"}
+        services.customer_create(
+            actor=actor,
+            customer_no=number,
+            segments=item.segments or (),
+            contacts=[item.contact] if item.contact else (),
+            source=CustomerSource.IMPORT,
+            **values,
+        )
+        return True
+    changes = {k: v for k, v in item.customer.items() if k != "customer_no"}
+    services.customer_update(actor=actor, customer=existing, segments=item.segments, **changes)
+    if item.contact is not None:
+        match = None
+        phone = services.validate_contact(item.contact)["phone"]
+        if phone:
+            match = existing.contacts.filter(phone=phone).first()
+        match = match or existing.contacts.filter(name=item.contact.name).first()
+        if match is None:
+            services.contact_create(actor=actor, customer=existing, data=item.contact)
+        else:
+            services.contact_update(actor=actor, contact=match, data=item.contact)
+    return False
+
+
+Progress = Callable[[int], None]
+
+
+def import_customers(
+    path: Path,
+    *,
+    filename: str,
+    mode: ImportMode | str,
+    actor: Any,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate every row of the file, then write according to ``mode``. ``progress(n)`` is called
+    as rows are validated and as rows are written (for a progress bar)."""
+    if mode not in ImportMode.values:
+        raise ImportFileError(f"未知的导入模式 {mode}", fields={"mode": [f"可选：{'、'.join(ImportMode.values)}"]})
+    size = path.stat().st_size
+    if size > settings.KEFU_IMPORT_MAX_BYTES:
+        limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
+        raise ImportFileError(
+            f"文件 {size / 1024 / 1024:.1f} MB，超过上限 {limit_mb} MB：请拆分后再导入", fields={"file": ["文件过大"]}
+        )
+    rows, empty = read_rows(path, filename)
+    result = ImportResult(total_rows=len(rows), skipped_empty=empty)
+    cleaned: list[_Clean] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        item = _clean(row, result.errors)
+        if item is not None:
+            number = item.customer["customer_no"]
+            if number in seen:
+                result.errors.append(RowError(row.number, "客户编号", f"与第 {seen[number]} 行重复：{number}"))
+            else:
+                seen[number] = row.number
+                cleaned.append(item)
+        if progress:
+            progress(1)
+    if result.errors and mode == ImportMode.ALL_OR_NOTHING:
+        return result
+    if mode == ImportMode.ALL_OR_NOTHING:
+        with transaction.atomic():
+            for item in cleaned:
+                _count(result, _write(actor, item))
+    else:
+        for item in cleaned:
+            try:
+                with transaction.atomic():
+                    _count(result, _write(actor, item))
+            except ValidationFailed as exc:
+                for name, messages in (exc.fields or {"": [exc.message]}).items():
+                    result.errors.extend(RowError(item.number, name, m) for m in messages)
+    result.committed = result.created + result.updated > 0
+    return result
+
+
+def _count(result: ImportResult, created: bool) -> None:
+    if created:
+        result.created += 1
+    else:
+        result.updated += 1
+
+
+@transaction.atomic
+def import_job_create(*, actor: Any, upload: UploadedFile | None, mode: str) -> ImportJob:
+    """Store an uploaded file and queue its import for the worker (in the same transaction)."""
+    from kefu.customers.tasks import run_import_job
+
+    if upload is None:
+        raise ValidationFailed.for_field("file", "请选择要导入的文件")
+    if mode not in ImportMode.values:
+        raise ValidationFailed.for_field("mode", f"未知的导入模式 {mode}")
+    suffix = Path(upload.name or "").suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValidationFailed.for_field("file", f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv")
+    if (upload.size or 0) > settings.KEFU_IMPORT_MAX_BYTES:
+        limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
+        raise ValidationFailed.for_field("file", f"文件超过上限 {limit_mb} MB：请拆分后再导入")
+    job = ImportJob.objects.create(created_by=actor, file=upload, original_name=upload.name or "upload", mode=mode)
+    run_import_job.enqueue(job_id=job.pk)
+    return job
+
+
+def import_job_run(job: ImportJob) -> ImportJob:
+    """Run a queued job (called by the worker). The job records the outcome, never raises it."""
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    try:
+        result = import_customers(
+            Path(job.file.path), filename=job.original_name, mode=job.mode, actor=job.created_by
+        )
+    except ImportFileError as exc:
+        job.status = ImportStatus.REJECTED
+        job.message = exc.message[:255]
+        job.errors = [{"row": 0, "column": k, "reason": m} for k, v in exc.fields.items() for m in v]
+    else:
+        job.total_rows = result.total_rows
+        job.created_count = result.created
+        job.updated_count = result.updated
+        job.error_count = result.error_rows
+        job.errors = [{"row": e.row, "column": e.column, "reason": e.reason} for e in result.errors[:1000]]
+        job.status = ImportStatus.DONE if result.committed or not result.errors else ImportStatus.REJECTED
+        if result.errors and job.mode == ImportMode.ALL_OR_NOTHING:
+            job.message = f"{result.error_rows} 行有错误，按“全部成功才导入”模式未导入任何数据"
+        else:
+            job.message = f"新建 {result.created}，更新 {result.updated}，错误 {result.error_rows} 行"
+    job.finished_at = timezone.now()
+    job.save()
+    if job.created_by is not None:
+        audit.record(actor=job.created_by, action=AuditAction.IMPORT, obj=job, changes={"result": [None, job.message]})
+    return job

@@ -1,0 +1,19 @@
+"""The customer portal: a portal user sees only its own organization."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from kefu.core.web import portal_view
+from kefu.customers import selectors, services
+
+
+@portal_view
+def portal_home(request: HttpRequest) -> HttpResponse:
+    account = request.user.portal_account
+    customer = selectors.customer_detail(request.user, account.customer.public_id)
+    contacts = list(customer.contacts.all())
+    services.record_pii_view(actor=request.user, customer=customer, contacts=contacts, where="portal")
+    contacts_view = [selectors.contact_view(c, reveal=True) for c in contacts]
+    return render(request, "customers/portal_home.html", {"customer": customer, "contacts": contacts_view})

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from kefu.customers import views
+
+urlpatterns = [
+    path("", views.customer_list, name="customer-list"),
+    path("import/", views.customer_import, name="customer-import"),
+    path("import/<str:job_id>/", views.customer_import_job, name="customer-import-job"),
+    path("export.xlsx", views.customer_export, name="customer-export"),
+    path("<str:public_id>/", views.customer_detail, name="customer-detail"),
+    path("<str:public_id>/notes/", views.customer_add_note, name="customer-add-note"),
+    path("<str:public_id>/contacted/", views.customer_mark_contacted, name="customer-mark-contacted"),
+]

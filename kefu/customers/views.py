@@ -1,0 +1,150 @@
+"""Staff pages for customers: list and search, the customer page, import and export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import KefuError, NotFound
+from kefu.core.pagination import keyset_page
+from kefu.core.web import form_errors, staff_view
+from kefu.customers import exporting, importing, selectors, services
+from kefu.customers.access import access_customer, may_view_personal_data
+from kefu.customers.enums import CustomerKind, ImportMode, Tier
+from kefu.customers.models import ImportJob, Segment
+
+
+@staff_view("customers.view_customer")
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "q": request.GET.get("q", "")[:100],
+        "tier": request.GET.get("tier", ""),
+        "kind": request.GET.get("kind", ""),
+        "segment": request.GET.get("segment", ""),
+    }
+    queryset = selectors.customer_search(
+        request.user, q=filters["q"], tier=filters["tier"], kind=filters["kind"], segment=filters["segment"]
+    )
+    try:
+        page = keyset_page(queryset, cursor=request.GET.get("cursor") or None, limit=50)
+    except KefuError:
+        page = keyset_page(queryset, cursor=None, limit=50)
+    rows = [
+        {
+            "customer": c,
+            "contact": selectors.contact_view(contacts[0], reveal=False) if (contacts := list(c.contacts.all())) else None,
+        }
+        for c in page.items
+    ]
+    context = {
+        "rows": rows,
+        "next_cursor": page.next_cursor,
+        "filters": filters,
+        "tiers": Tier.choices,
+        "kinds": CustomerKind.choices,
+        "segments": Segment.objects.all(),
+    }
+    template = "customers/_list_rows.html" if request.htmx and request.htmx.target == "customer-rows" else "customers/list.html"
+    return render(request, template, context)
+
+
+@staff_view("customers.view_customer")
+def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    customer = selectors.customer_detail(request.user, public_id)
+    reveal = may_view_personal_data(request.user)
+    contacts = list(customer.contacts.all())
+    if reveal:
+        services.record_pii_view(actor=request.user, customer=customer, contacts=contacts, where="web")
+    history = Paginator(selectors.customer_history(customer), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "contacts": [selectors.contact_view(c, reveal=reveal) for c in contacts],
+            "address": selectors.customer_address(customer, reveal=reveal),
+            "revealed": reveal,
+            "history": history,
+            "notes": customer.notes.all(),
+        },
+    )
+
+
+@require_POST
+@staff_view("customers.add_customernote")
+def customer_add_note(request: HttpRequest, public_id: str) -> HttpResponse:
+    customer = access_customer(request.user, public_id)
+    try:
+        services.customer_note_add(actor=request.user, customer=customer, body=request.POST.get("body", ""))
+    except KefuError as exc:
+        return render(request, "400.html", {"message": exc.message}, status=422)
+    return redirect("customer-detail", public_id=public_id)
+
+
+@require_POST
+@staff_view("customers.change_customer")
+def customer_mark_contacted(request: HttpRequest, public_id: str) -> HttpResponse:
+    customer = access_customer(request.user, public_id)
+    services.customer_mark_contacted(actor=request.user, customer=customer)
+    return redirect("customer-detail", public_id=public_id)
+
+
+@staff_view("customers.import_customers")
+def customer_import(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        mode = request.POST.get("mode", ImportMode.ALL_OR_NOTHING)
+        try:
+            job = importing.import_job_create(actor=request.user, upload=upload, mode=mode)
+        except KefuError as exc:
+            errors = form_errors(exc)
+        else:
+            return redirect("customer-import-job", job_id=job.public_id)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:10]
+    return render(
+        request,
+        "customers/import.html",
+        {
+            "errors": errors,
+            "modes": ImportMode.choices,
+            "jobs": jobs,
+            "max_mb": settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024),
+            "columns": importing.COLUMNS,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@staff_view("customers.import_customers")
+def customer_import_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = ImportJob.objects.filter(public_id=job_id, created_by=request.user).first()
+    if job is None:
+        raise NotFound(_("导入任务不存在"))
+    template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
+    return render(request, template, {"job": job})
+
+
+@staff_view("customers.export_customers")
+def customer_export(request: HttpRequest) -> HttpResponse:
+    queryset = selectors.customer_search(
+        request.user,
+        q=request.GET.get("q", "")[:100],
+        tier=request.GET.get("tier", ""),
+        kind=request.GET.get("kind", ""),
+        segment=request.GET.get("segment", ""),
+    )
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - FileResponse closes it
+    handle.close()
+    path = Path(handle.name)
+    exporting.export_customers(path, actor=request.user, queryset=queryset)
+    response = FileResponse(path.open("rb"), as_attachment=True, filename="customers.xlsx")
+    path.unlink()
+    return response
