@@ -5,13 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: setup demo test lint check-browser messages clean
+.PHONY: setup demo test lint messages clean
 
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
@@ -28,9 +27,10 @@ lint: setup
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# msgids are Chinese (the default language); only the English catalog exists. Needs GNU gettext.
 messages: setup
-	cd kefu && ../$(BIN)/python -m django makemessages -l zh_Hans -l en --settings=kefu.settings
-	cd kefu && ../$(BIN)/python -m django compilemessages --settings=kefu.settings
+	cd kefu && ../$(BIN)/python -m django makemessages -l en --ignore='tests/*' --settings=kefu.settings
+	cd kefu && ../$(BIN)/python -m django compilemessages -l en --settings=kefu.settings
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -64,3 +64,19 @@ def api_as(db: None) -> Callable[[User | None], ApiClient]:
         return ApiClient(plain)
 
     return make
+
+
+BROWSER_NOT_RUN = "BROWSER TESTS DID NOT RUN"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Make a missing Chromium impossible to overlook (tests/browser/conftest.py skips or fails)."""
+    reasons: set[str] = set()
+    for outcome in ("skipped", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            text = str(getattr(report, "longrepr", "") or "")
+            if BROWSER_NOT_RUN in text:
+                start = text.index(BROWSER_NOT_RUN)
+                reasons.add(text[start:].split("\n", maxsplit=1)[0].rstrip("')\""))
+    for reason in sorted(reasons):
+        terminalreporter.write_sep("!", reason, red=True, bold=True)

@@ -1,14 +1,14 @@
 """The ``kefu`` command: everything an operator does.
 
-    kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
-    kefu serve [--host --port --workers]
-    kefu worker                     run background tasks
-    kefu migrate
-    kefu createadmin USERNAME
-    kefu token create --user NAME [--name LABEL]
-    kefu import customers FILE [--mode all_or_nothing|valid_rows] [--user NAME]
-    kefu export customers FILE [--user NAME]
-    kefu seed --customers N [--seed S]
+kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
+kefu serve [--host --port --workers]
+kefu worker                     run background tasks
+kefu migrate
+kefu createadmin USERNAME
+kefu token create --user NAME [--name LABEL]
+kefu import customers FILE [--mode all_or_nothing|valid_rows] [--user NAME]
+kefu export customers FILE [--user NAME]
+kefu seed --customers N [--seed S]
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+class CommandFailed(Exception):
+    """Stop a command with a message for the operator (exit status 1)."""
+
+
 def _migrate(verbosity: int = 1) -> None:
     from django.conf import settings
     from django.core.management import call_command
@@ -51,7 +55,7 @@ def _user(username: str | None) -> Any:
         return None
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise SystemExit(_fail(f"no user named {username!r}"))
+        raise CommandFailed(f"no user named {username!r}")
     return user
 
 
@@ -87,6 +91,8 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     from kefu.core.errors import ValidationFailed
 
     password = os.environ.get("KEFU_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    if not password.strip():
+        return _fail("the password must not be empty (set KEFU_ADMIN_PASSWORD or type one)")
     try:
         user_create(actor=None, username=args.username, password=password, role=Role.ADMIN, email=args.email)
     except ValidationFailed as exc:
@@ -97,18 +103,24 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from kefu.accounts.services import token_create
+    from kefu.core.errors import ValidationFailed
 
     user = _user(args.user)
-    token, plain = token_create(actor=None, user=user, name=args.name)
+    try:
+        token, plain = token_create(actor=None, user=user, name=args.name)
+    except ValidationFailed as exc:
+        return _fail(
+            exc.message if not exc.fields else "; ".join(m for ms in exc.fields.values() for m in ms)
+        )
     print(f"token {token.name!r} for {user.username} (shown once, store it now):")
     print(plain)
     return 0
 
 
-def _progress(total: int | None, desc: str) -> Any:
+def _progress(total: int | None, desc: str, *, enabled: bool = True) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="row", disable=not sys.stderr.isatty() and total is None)
+    return tqdm(total=total, desc=desc, unit="row", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 
 def cmd_import_customers(args: argparse.Namespace) -> int:
@@ -118,31 +130,55 @@ def cmd_import_customers(args: argparse.Namespace) -> int:
     if not path.is_file():
         return _fail(f"{path}: no such file")
     actor = _user(args.user)
-    with _progress(None, "导入") as bar:
+    with _progress(None, "导入", enabled=not args.no_progress) as bar:
+
+        def phase(name: str, total: int) -> None:
+            bar.reset(total=total)
+            bar.set_description(name)
+
         try:
-            result = import_customers(path, filename=path.name, mode=args.mode, actor=actor, progress=bar.update)
+            result = import_customers(
+                path, filename=path.name, mode=args.mode, actor=actor, progress=bar.update, phase=phase
+            )
         except ImportFileError as exc:
+            bar.close()
             return _fail(f"{path.name}: {exc.message}")
     for error in result.errors:
-        print(f"row {error.row}, column {error.column}: {error.reason}", file=sys.stderr)
+        where = f"row {error.row}" if error.row else "file"
+        print(f"{where}, column {error.column}: {error.reason}", file=sys.stderr)
     print(
         f"{result.total_rows} rows: {result.created} created, {result.updated} updated, "
-        f"{result.error_rows} rejected, {result.skipped_empty} empty rows skipped"
+        f"{result.unchanged} unchanged, {result.error_rows} rejected, "
+        f"{result.skipped_empty} empty rows skipped"
     )
     if result.errors and args.mode == "all_or_nothing":
-        return _fail("nothing was imported (mode all_or_nothing); fix the rows above or use --mode valid_rows")
+        return _fail(
+            "nothing was imported (mode all_or_nothing); fix the rows above or use --mode valid_rows"
+        )
     return 1 if result.errors else 0
 
 
 def cmd_export_customers(args: argparse.Namespace) -> int:
+    from kefu.customers.access import visible_customers
     from kefu.customers.exporting import export_customers
     from kefu.customers.models import Customer
 
     actor = _user(args.user)
-    queryset = Customer.objects.prefetch_related("contacts", "segments")
-    with _progress(queryset.count(), "导出") as bar:
-        count = export_customers(Path(args.file), actor=actor, queryset=queryset, progress=bar.update)
-    print(f"{count} customers written to {args.file}")
+    if actor is not None and not actor.has_perm("customers.export_customers"):
+        return _fail(f"user {actor.username!r} may not export customers")
+    # As a named user: only what that user may see; without one, the operator's whole database.
+    queryset = visible_customers(actor) if actor is not None else Customer.objects.all()
+    queryset = queryset.prefetch_related("contacts", "segments")
+    path = Path(args.file)
+    if not path.parent.is_dir():
+        return _fail(f"{path.parent}: no such directory")
+    with _progress(queryset.count(), "导出", enabled=not args.no_progress) as bar:
+        try:
+            count = export_customers(path, actor=actor, queryset=queryset, progress=bar.update)
+        except OSError as exc:
+            bar.close()
+            return _fail(f"{path}: {exc.strerror or exc}")
+    print(f"{count} customers written to {path}")
     return 0
 
 
@@ -166,7 +202,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {role:<14} {username}")
     print()
     sys.stdout.flush()
-    worker = subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])  # noqa: S603 - our own command
+    worker = subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])
     try:
         import uvicorn
 
@@ -203,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("createadmin", help="create an administrator (password from KEFU_ADMIN_PASSWORD or prompt)")
+    p = sub.add_parser(
+        "createadmin", help="create an administrator (password from KEFU_ADMIN_PASSWORD or prompt)"
+    )
     p.add_argument("username")
     p.add_argument("--email", default="")
     p.set_defaults(func=cmd_createadmin)
@@ -219,12 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--mode", choices=["all_or_nothing", "valid_rows"], default="all_or_nothing")
     p.add_argument("--user", help="record the import as this user (default: system)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=cmd_import_customers)
 
     exp = sub.add_parser("export", help="export data").add_subparsers(dest="what", required=True)
     p = exp.add_parser("customers", help="export customers to .xlsx")
     p.add_argument("file")
     p.add_argument("--user", help="export as this user (personal data masked unless the user may see it)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=cmd_export_customers)
 
     p = sub.add_parser("seed", help="bulk-generate synthetic data at benchmark scale")
@@ -237,7 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup()
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CommandFailed as exc:
+        return _fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -69,7 +71,7 @@ class Team(models.Model):
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     description = models.TextField(_("职责"), blank=True)
     skills = models.ManyToManyField(Skill, verbose_name=_("技能"), blank=True, related_name="teams")
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, TeamMembership] = models.ManyToManyField(
         User, verbose_name=_("成员"), through="TeamMembership", related_name="teams", blank=True
     )
 
@@ -83,8 +85,12 @@ class Team(models.Model):
 
 
 class TeamMembership(models.Model):
-    team = models.ForeignKey(Team, verbose_name=_("团队"), on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, verbose_name=_("成员"), on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(
+        Team, verbose_name=_("团队"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        User, verbose_name=_("成员"), on_delete=models.CASCADE, related_name="memberships"
+    )
     is_lead = models.BooleanField(_("组长"), default=False)
     joined_at = models.DateTimeField(_("加入时间"), default=timezone.now)
 
@@ -100,7 +106,9 @@ class TeamMembership(models.Model):
 class ApiToken(models.Model):
     """An integration's bearer token. Only a SHA-256 hash is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("名称"), max_length=64)
     prefix = models.CharField(_("前缀"), max_length=12, unique=True)
     key_hash = models.CharField(_("摘要"), max_length=64)
@@ -116,6 +124,6 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def is_usable(self, now: timezone.datetime | None = None) -> bool:
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

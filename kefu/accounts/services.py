@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -107,7 +108,7 @@ def _hash(token: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, actor: Any, user: User, name: str, expires_at: timezone.datetime | None = None
+    *, actor: Any, user: User, name: str, expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain text, which is not stored and cannot be shown again."""
     if not user.is_active:

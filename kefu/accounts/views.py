@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts import selectors, services
 from kefu.accounts.enums import Availability, Role
 from kefu.core.audit import recent_events
 from kefu.core.errors import ValidationFailed
-from kefu.core.web import staff_view
+from kefu.core.web import AuthedRequest, audit_for_display, staff_view
+from kefu.customers.access import may_view_personal_data
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,13 +23,18 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if user.is_portal_user:
         return redirect("portal-home")
-    return _staff_home(request)
+    return _staff_home(cast(AuthedRequest, request))
 
 
 @staff_view()
-def _staff_home(request: HttpRequest) -> HttpResponse:
+def _staff_home(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    context: dict[str, Any] = {"role": user.role, "availability_choices": Availability.choices}
+    context: dict[str, Any] = {
+        "role": user.role,
+        "availability_choices": Availability.choices,
+        "now": timezone.now(),
+        "show_due": user.role in (Role.AGENT, Role.LEAD),
+    }
     if user.role == Role.AGENT:
         context["due"] = selectors.first_contacts_due(agents=[user])
         context["due_counts"] = selectors.first_contact_counts(agents=[user])
@@ -45,7 +53,7 @@ def _staff_home(request: HttpRequest) -> HttpResponse:
         context["due_counts"] = selectors.first_contact_counts()
         context["agents"] = selectors.agent_load()[:10]
     elif user.role == Role.QA:
-        context["events"] = recent_events(limit=20)
+        context["events"] = audit_for_display(recent_events(limit=20), reveal=may_view_personal_data(user))
         context["customer_counts"] = selectors.customer_counts()
     elif user.role == Role.ANALYST:
         context["customer_counts"] = selectors.customer_counts()
@@ -55,17 +63,21 @@ def _staff_home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_view()
-def set_availability(request: HttpRequest) -> HttpResponse:
+def set_availability(request: AuthedRequest) -> HttpResponse:
     value = request.POST.get("availability", "")
     try:
-        services.user_set_availability(actor=request.user, user=request.user, availability=Availability(value))
+        services.user_set_availability(
+            actor=request.user, user=request.user, availability=Availability(value)
+        )
     except (ValueError, ValidationFailed):
-        return render(request, "400.html", {"message": f"未知状态 {value}"}, status=400)
+        return render(
+            request, "400.html", {"message": _("未知的在线状态：%(value)s") % {"value": value}}, status=400
+        )
     return redirect("home")
 
 
 @staff_view("accounts.view_team")
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "accounts/teams.html",

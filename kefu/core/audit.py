@@ -18,7 +18,7 @@ from kefu.core.models import ActorKind, AuditAction, AuditEvent
 Changes = dict[str, list[Any]]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Make a field value JSON-friendly and readable in the timeline."""
     if isinstance(value, models.Model):
         return str(value)
@@ -27,20 +27,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple | set | frozenset):
-        return sorted(str(v) for v in value) if isinstance(value, set | frozenset) else [_plain(v) for v in value]
+        return sorted(str(v) for v in value) if isinstance(value, set | frozenset) else [plain(v) for v in value]
     return value
 
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The current values of ``fields``: take one before a change and pass it to :func:`diff`."""
-    return {name: _plain(getattr(instance, name)) for name in fields}
+    return {name: plain(getattr(instance, name)) for name in fields}
 
 
 def diff(before: Mapping[str, Any], instance: models.Model) -> Changes:
     """``{field: [old, new]}`` for every field of ``before`` whose value changed on ``instance``."""
     changes: Changes = {}
     for name, old in before.items():
-        new = _plain(getattr(instance, name))
+        new = plain(getattr(instance, name))
         if new != old:
             changes[name] = [old, new]
     return changes

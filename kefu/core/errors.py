@@ -1,5 +1,5 @@
 """The one exception tree of kefu. Services raise these; the API maps them to HTTP in
-``kefu.core.api`` and views map them to form errors in ``kefu.core.forms``.
+``kefu.core.api`` and views map them to form errors with ``kefu.core.web.form_errors``.
 
     KefuError                    500  code=error
     ├── ValidationFailed         422  code=validation_error   (fields: {name: [messages]})

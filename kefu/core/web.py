@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
+from kefu.core.models import AuditAction, AuditEvent
+from kefu.core.phones import display_phone
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+if TYPE_CHECKING:
+    from kefu.accounts.models import User
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+class AuthedRequest(HttpRequest):
+    """The request a ``staff_view``/``portal_view`` sees: signed in, with django-htmx's details."""
+
+    user: User
+    htmx: Any
 
 
 def staff_view(perm: str | None = None) -> Callable[[View], View]:
@@ -21,7 +42,7 @@ def staff_view(perm: str | None = None) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
@@ -43,7 +64,7 @@ def portal_view(view: View) -> View:
     """Signed-in customer-portal users only."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -62,3 +83,95 @@ def form_errors(exc: KefuError) -> dict[str, list[str]]:
     fields = dict(getattr(exc, "fields", {}) or {})
     fields.setdefault("__all__", [exc.message])
     return fields
+
+
+# Personal data inside audit-event changes, per (app_label, model): field → how to mask it. The history
+# shown to a viewer without ``customers.view_personal_data`` must not undo the masking of the page.
+def _mask_phone(value: str) -> str:
+    return mask_phone(display_phone(value))
+
+
+_PII_FIELDS: dict[tuple[str, str], dict[str, Callable[[str], str]]] = {
+    ("customers", "customer"): {"address": mask_address},
+    ("customers", "contact"): {
+        "name": mask_name,
+        "phone": _mask_phone,
+        "email": mask_email,
+        "wechat_id": mask_name,
+    },
+    ("accounts", "user"): {"phone": _mask_phone, "email": mask_email},
+}
+# Models whose ``str()`` (kept as the event's object_repr) is a person's name.
+_PII_REPR = {("customers", "contact")}
+_PHONE_FIELDS = {"phone"}
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+EMPTY = "∅"
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def _field(model: type[Model] | None, name: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown(value: Any, *, field: Any, name: str, mask: Callable[[str], str] | None) -> str:
+    if value is None or value in ("", []):
+        return EMPTY
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list):
+        return "、".join(_shown(v, field=None, name=name, mask=mask) for v in value)
+    text = str(value)
+    if mask:
+        return mask(text)
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    if text in choices:
+        return str(choices[text])
+    if name in _PHONE_FIELDS:
+        return display_phone(text)
+    if _ISO_DATETIME.match(text) and "T" in text:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        return (localtime(moment) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
+    return text
+
+
+def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[AuditEvent]:
+    """Events ready for a timeline. Each gets ``shown_changes``: a list of :class:`Change` labelled with
+    the field's verbose name and showing choice labels, local times and formatted phone numbers; fields
+    left empty on both sides are left out. Unless ``reveal``, personal data (contact names, phones,
+    e-mail, WeChat ids, addresses) is masked exactly as on the page itself."""
+    shown: list[AuditEvent] = []
+    for event in events:
+        content_type = event.content_type
+        key = (content_type.app_label, content_type.model)
+        model = content_type.model_class()
+        masks = {} if reveal else _PII_FIELDS.get(key, {})
+        changes: list[Change] = []
+        if event.action != AuditAction.VIEW_PII and isinstance(event.changes, dict):
+            for name, pair in event.changes.items():
+                old, new = [*pair, None, None][:2] if isinstance(pair, list | tuple) else (None, pair)
+                field = _field(model, name)
+                before = _shown(old, field=field, name=name, mask=masks.get(name))
+                after = _shown(new, field=field, name=name, mask=masks.get(name))
+                if before == after == EMPTY:
+                    continue
+                label = str(getattr(field, "verbose_name", name)) if field is not None else name
+                changes.append(Change(label, before, after))
+        if not reveal and key in _PII_REPR:
+            event.object_repr = mask_name(event.object_repr)
+        event.shown_changes = changes  # type: ignore[attr-defined]
+        shown.append(event)
+    return shown

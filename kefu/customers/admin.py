@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from kefu.core.admin import AuditedAdmin
 from kefu.customers.models import Contact, Customer, CustomerNote, ImportJob, PortalAccount, Segment
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin[Segment]):
+class SegmentAdmin(AuditedAdmin[Segment]):
     list_display = ("code", "name", "name_en", "skill")
     search_fields = ("code", "name", "name_en")
 
@@ -16,7 +17,7 @@ class ContactInline(admin.StackedInline[Contact, Customer]):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(AuditedAdmin[Customer]):
     list_display = ("customer_no", "name", "kind", "tier", "city", "account_agent", "is_active")
     list_filter = ("kind", "tier", "segments", "is_active")
     search_fields = ("customer_no", "name")
@@ -27,19 +28,27 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
 
 @admin.register(PortalAccount)
-class PortalAccountAdmin(admin.ModelAdmin[PortalAccount]):
+class PortalAccountAdmin(AuditedAdmin[PortalAccount]):
     list_display = ("user", "customer", "created_at")
     autocomplete_fields = ("user", "customer")
 
 
 @admin.register(CustomerNote)
-class CustomerNoteAdmin(admin.ModelAdmin[CustomerNote]):
+class CustomerNoteAdmin(AuditedAdmin[CustomerNote]):
     list_display = ("customer", "author", "created_at")
     raw_id_fields = ("customer",)
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
-    list_display = ("original_name", "created_by", "mode", "status", "created_count", "updated_count", "error_count")
+    list_display = (
+        "original_name",
+        "created_by",
+        "mode",
+        "status",
+        "created_count",
+        "updated_count",
+        "error_count",
+    )
     list_filter = ("status", "mode")
     readonly_fields = tuple(f.name for f in ImportJob._meta.fields)

@@ -19,6 +19,9 @@ from kefu.customers.models import Contact, Customer
 
 router = Router(tags=["customers"])
 
+# Endpoints declaring a single status (``response={201: …}``) return the bare value; ninja answers with
+# that status (returning a ``(status, value)`` tuple is deprecated).
+
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -199,7 +202,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Cus
 
 
 @router.post("", response={201: CustomerOut}, summary="Create a customer with its contacts")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, CustomerOut]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> CustomerOut:
     require_perm(request.user, "customers.add_customer")
     customer = services.customer_create(
         actor=request.user,
@@ -214,7 +217,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, Cus
         contacts=[c.to_data() for c in payload.contacts],
         source="api",
     )
-    return 201, _detail(request, customer.public_id)
+    return _detail(request, customer.public_id)  # the only declared status, 201
 
 
 @router.get("/{public_id}", response=CustomerOut, summary="One customer with its contacts")
@@ -264,11 +267,11 @@ def list_contacts(request: HttpRequest, public_id: str) -> list[ContactOut]:
 
 
 @router.post("/{public_id}/contacts", response={201: ContactOut}, summary="Add a contact")
-def create_contact(request: HttpRequest, public_id: str, payload: ContactIn) -> tuple[int, ContactOut]:
+def create_contact(request: HttpRequest, public_id: str, payload: ContactIn) -> ContactOut:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.add_contact")
     contact = services.contact_create(actor=request.user, customer=customer, data=payload.to_data())
-    return 201, _contact_out(contact, reveal=may_view_personal_data(request.user))
+    return _contact_out(contact, reveal=may_view_personal_data(request.user))
 
 
 @router.put("/{public_id}/contacts/{contact_id}", response=ContactOut, summary="Replace a contact's details")
@@ -282,18 +285,17 @@ def update_contact(request: HttpRequest, public_id: str, contact_id: str, payloa
 
 
 @router.delete("/{public_id}/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, public_id: str, contact_id: str) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, public_id: str, contact_id: str) -> None:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.delete_contact")
     services.contact_delete(actor=request.user, contact=_contact_of(customer, contact_id))
-    return 204, None
 
 
 @router.post("/{public_id}/notes", response={201: NoteOut}, summary="Add a note to a customer")
-def add_note(request: HttpRequest, public_id: str, payload: NoteIn) -> tuple[int, NoteOut]:
+def add_note(request: HttpRequest, public_id: str, payload: NoteIn) -> NoteOut:
     customer = access_customer(request.user, public_id)
     if getattr(request.user, "is_portal_user", False):
         raise PermissionDenied("客户门户用户不能添加内部备注")
     require_perm(request.user, "customers.add_customernote")
     note = services.customer_note_add(actor=request.user, customer=customer, body=payload.body)
-    return 201, NoteOut(id=note.pk, body=note.body, author=str(request.user), created_at=note.created_at)
+    return NoteOut(id=note.pk, body=note.body, author=str(request.user), created_at=note.created_at)

@@ -1,29 +1,46 @@
-"""Customer export to .xlsx in the import template's columns, so an export can be edited and re-imported."""
+"""Customer export to .xlsx in the import template's columns, so an export can be edited and re-imported.
+
+One row per customer with its primary contact: the import matches rows by customer number, so a
+second row for the same customer would be rejected as a duplicate on re-import.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
+from django.utils import translation
 from openpyxl import Workbook
 
 from kefu.core import audit
 from kefu.core.models import AuditAction
 from kefu.customers.access import may_view_personal_data
 from kefu.customers.importing import COLUMNS
-from kefu.customers.models import Customer
+from kefu.customers.models import Contact, Customer
 from kefu.customers.selectors import contact_view, customer_address
 
 _KIND_LABEL = {"organization": "企业", "consumer": "个人"}
 _TIER_LABEL = {"vip": "VIP", "core": "核心", "standard": "普通"}
 _FORMULA_START = ("=", "+", "-", "@")
+# Characters an .xlsx cannot hold (openpyxl raises IllegalCharacterError for them).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _safe(value: str) -> str:
     """Neutralise spreadsheet formula injection: a cell must never start executing."""
+    value = _ILLEGAL.sub("", value)
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _primary_contact(customer: Customer) -> Contact | None:
+    contacts = list(customer.contacts.all())
+    if not contacts:
+        return None
+    return next((c for c in contacts if c.is_primary), contacts[0])
 
 
 def export_customers(
@@ -36,10 +53,11 @@ def export_customers(
     sheet = workbook.create_sheet("客户")
     sheet.append([c.header for c in COLUMNS])
     count = 0
-    for customer in queryset.order_by("pk").iterator(chunk_size=2000):
-        contacts = list(customer.contacts.all()) or [None]
-        segments = "、".join(s.name for s in customer.segments.all())
-        for contact in contacts:
+    # Labels in the template's language whatever the user's UI language, so the file re-imports.
+    with translation.override("zh-hans"):
+        for customer in queryset.order_by("pk").iterator(chunk_size=2000):
+            contact = _primary_contact(customer)
+            segments = "、".join(s.name for s in customer.segments.all())
             view = contact_view(contact, reveal=reveal) if contact else None
             row = {
                 "customer_no": customer.customer_no,
@@ -59,15 +77,16 @@ def export_customers(
                 "quiet_hours": view.quiet_hours.replace("–", "-") if view else "",
             }
             sheet.append([_safe(str(row[c.key])) for c in COLUMNS])
-        count += 1
-        if progress:
-            progress(1)
+            count += 1
+            if progress:
+                progress(1)
     workbook.save(path)
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        audit.record(
-            actor=actor,
-            action=AuditAction.EXPORT,
-            obj=actor,
-            changes={"customers": [None, count], "unmasked": [None, reveal]},
-        )
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    audit.record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        # A user's export is filed under the user; a system (CLI) export under the customer table.
+        obj=user if user is not None else ContentType.objects.get_for_model(Customer),
+        changes={"customers": [None, count], "unmasked": [None, reveal]},
+    )
     return count

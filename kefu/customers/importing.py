@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+import logging
 import re
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +23,16 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.customers import services
 from kefu.customers.enums import ContactChannel, CustomerKind, CustomerSource, ImportMode, ImportStatus, Tier
-from kefu.customers.models import Contact, Customer, ImportJob
+from kefu.customers.models import Customer, ImportJob
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,36 @@ COLUMNS: tuple[Column, ...] = (
 _BY_HEADER = {h.lower(): c for c in COLUMNS for h in (c.header, c.header_en, c.key)}
 
 # Values people type in spreadsheets → stored choices.
-_KIND = {"企业": CustomerKind.ORGANIZATION, "企业客户": CustomerKind.ORGANIZATION, "个人": CustomerKind.CONSUMER,
-         "个人客户": CustomerKind.CONSUMER, "organization": CustomerKind.ORGANIZATION, "consumer": CustomerKind.CONSUMER}
-_TIER = {"vip": Tier.VIP, "核心": Tier.CORE, "core": Tier.CORE, "普通": Tier.STANDARD, "standard": Tier.STANDARD}
-_CHANNEL = {str(label): value for value, label in ContactChannel.choices} | {v: v for v in ContactChannel.values}
+_KIND = {
+    "企业": CustomerKind.ORGANIZATION,
+    "企业客户": CustomerKind.ORGANIZATION,
+    "个人": CustomerKind.CONSUMER,
+    "个人客户": CustomerKind.CONSUMER,
+    "organization": CustomerKind.ORGANIZATION,
+    "consumer": CustomerKind.CONSUMER,
+}
+_TIER = {
+    "vip": Tier.VIP,
+    "核心": Tier.CORE,
+    "core": Tier.CORE,
+    "普通": Tier.STANDARD,
+    "standard": Tier.STANDARD,
+}
+_FORMULA_START = ("=", "+", "-", "@")
+# Control characters that PostgreSQL (NUL) or .xlsx (the rest) cannot store; tab and newlines stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@functools.cache
+def _channel_labels() -> dict[str, str]:
+    """Preferred channel by value or label, in every UI language (an export made in English re-imports)."""
+    labels: dict[str, str] = {v: v for v in ContactChannel.values}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            labels.update({str(label).lower(): value for value, label in ContactChannel.choices})
+    return labels
+
+
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
 _SEGMENT_SPLIT = re.compile(r"[、,，;；/|]")
 
@@ -78,6 +109,7 @@ class ImportResult:
     total_rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped_empty: int = 0
     committed: bool = False
     errors: list[RowError] = field(default_factory=list)
@@ -103,29 +135,50 @@ def _decode_csv(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV", fields={"file": ["编码无法识别"]})
+    raise ImportFileError(
+        "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV", fields={"file": ["编码无法识别"]}
+    )
 
 
-def _read_table(path: Path, filename: str) -> Iterator[list[Any]]:
+def _read_table(path: Path, filename: str) -> list[list[Any]]:
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         text = _decode_csv(path.read_bytes())
-        yield from csv.reader(io.StringIO(text))
-    elif suffix == ".xlsx":
+        try:
+            return [list(row) for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise ImportFileError(f"无法读取 CSV 文件：{exc}", fields={"file": ["CSV 格式有误"]}) from exc
+    if suffix == ".xlsx":
         from openpyxl import load_workbook
 
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=False)
-        except Exception as exc:  # openpyxl raises many types for a corrupt file
-            raise ImportFileError(f"无法读取 Excel 文件：{exc.__class__.__name__}", fields={"file": ["文件损坏或不是 .xlsx"]}) from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            workbook.close()
-    else:
-        raise ImportFileError(f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv", fields={"file": ["文件类型不支持"]})
+        # Spreadsheets saved by Excel/WPS often make openpyxl warn (styles, data validation); the
+        # import does not depend on either. A corrupt file can fail on opening or only mid-way.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                workbook = load_workbook(path, read_only=True, data_only=False)
+            except Exception as exc:  # openpyxl raises many types for a corrupt file
+                raise ImportFileError(
+                    f"无法读取 Excel 文件：{exc.__class__.__name__}",
+                    fields={"file": ["文件损坏或不是 .xlsx"]},
+                ) from exc
+            try:
+                if not workbook.worksheets:
+                    raise ImportFileError("Excel 文件中没有工作表", fields={"file": ["没有工作表"]})
+                return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            except ImportFileError:
+                raise
+            except Exception as exc:
+                raise ImportFileError(
+                    f"无法读取 Excel 文件：{exc.__class__.__name__}",
+                    fields={"file": ["文件损坏或不是 .xlsx"]},
+                ) from exc
+            finally:
+                workbook.close()
+    raise ImportFileError(
+        f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv",
+        fields={"file": ["文件类型不支持"]},
+    )
 
 
 def _cell_text(value: Any) -> str:
@@ -135,23 +188,26 @@ def _cell_text(value: Any) -> str:
         value = int(value)
     if isinstance(value, dt.datetime | dt.time):
         return value.strftime("%H:%M") if isinstance(value, dt.time) else value.isoformat()
-    return str(value).strip()
+    return _CONTROL.sub("", str(value)).strip()
 
 
 def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
     """Rows keyed by column, numbered as the spreadsheet numbers them (header = row 1), and the number of
     empty rows skipped. Raises ImportFileError for a missing or unknown column."""
-    table = _read_table(path, filename)
+    table = iter(_read_table(path, filename))
     header = next(table, None)
-    if header is None:
-        raise ImportFileError("文件是空的", fields={"file": ["没有表头行"]})
+    if header is None or all(_cell_text(cell) == "" for cell in header):
+        raise ImportFileError("文件是空的：第一行应为表头", fields={"file": ["没有表头行"]})
     keys: list[str | None] = []
     unknown: list[str] = []
+    repeated: list[str] = []
     for cell in header:
         text = _cell_text(cell)
         column = _BY_HEADER.get(text.lower())
         if column is None and text:
             unknown.append(text)
+        if column is not None and column.key in keys:
+            repeated.append(text)
         keys.append(column.key if column else None)
     missing = [c.header for c in COLUMNS if c.required and c.key not in keys]
     problems: dict[str, list[str]] = {}
@@ -159,6 +215,8 @@ def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
         problems["columns"] = [f"缺少必填列：{'、'.join(missing)}"]
     if unknown:
         problems.setdefault("columns", []).append(f"无法识别的列：{'、'.join(unknown)}")
+    if repeated:
+        problems.setdefault("columns", []).append(f"重复的列：{'、'.join(repeated)}")
     if problems:
         raise ImportFileError("表头不符合模板：" + "；".join(problems["columns"]), fields=problems)
     rows: list[_Row] = []
@@ -188,8 +246,11 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
         cell = _cell_text(value)
         if cell.startswith("="):
             errors.append(RowError(row.number, header[key], "单元格包含公式，请粘贴为数值"))
+        elif cell.startswith("'") and cell[1:2] in _FORMULA_START and cell[1:2]:
+            # An export writes '=… / '+… / '-… / '@… so no spreadsheet runs it; take the text back.
+            cell = cell[1:]
         text[key] = cell
-    customer: dict[str, Any] = {"customer_no": text.get("customer_no", "").upper(), "name": text.get("name", "")}
+    customer: dict[str, Any] = {"customer_no": text.get("customer_no", ""), "name": text.get("name", "")}
     if not customer["customer_no"]:
         errors.append(RowError(row.number, "客户编号", "必填"))
     if not customer["name"]:
@@ -219,7 +280,7 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
     contact = None
     if any(text.get(k) for k in ("contact_name", "phone", "email", "wechat_id")):
         channel_raw = text.get("preferred_channel", "")
-        channel = _CHANNEL.get(channel_raw, "") if channel_raw else ContactChannel.PHONE
+        channel = _channel_labels().get(channel_raw.lower(), "") if channel_raw else ContactChannel.PHONE
         if channel_raw and not channel:
             errors.append(RowError(row.number, "首选渠道", f"无法识别的值 {channel_raw!r}"))
             channel = ContactChannel.PHONE
@@ -232,7 +293,9 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
                 h1, m1, h2, m2 = (int(g) for g in match.groups())
                 quiet_start, quiet_end = dt.time(h1, m1), dt.time(h2, m2)
             except ValueError:
-                errors.append(RowError(row.number, "免打扰时段", f"格式应为 22:00-08:00，实际 {text['quiet_hours']!r}"))
+                errors.append(
+                    RowError(row.number, "免打扰时段", f"格式应为 22:00-08:00，实际 {text['quiet_hours']!r}")
+                )
         contact = services.ContactData(
             name=text.get("contact_name", "") or customer["name"],
             phone=text.get("phone", ""),
@@ -249,14 +312,16 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
         except ValidationFailed as exc:
             labels = {"name": "联系人", "phone": "电话", "email": "邮箱", "quiet_hours": "免打扰时段"}
             for name, messages in exc.fields.items():
+                if name == "name" and not text.get("contact_name"):
+                    continue  # the contact took the empty customer name: reported once, as 客户名称
                 errors.extend(RowError(row.number, labels.get(name, name), m) for m in messages)
     if len(errors) > start:
         return None
     return _Clean(number=row.number, customer=customer, segments=segments, contact=contact)
 
 
-def _write(actor: Any, item: _Clean) -> bool:
-    """Create or update one row; True when it created a customer."""
+def _write(actor: Any, item: _Clean) -> str:
+    """Create or update one row; returns "created", "updated" or "unchanged"."""
     number = item.customer["customer_no"]
     existing = Customer.objects.filter(customer_no=number).first()
     if existing is None:
@@ -269,23 +334,41 @@ def _write(actor: Any, item: _Clean) -> bool:
             source=CustomerSource.IMPORT,
             **values,
         )
-        return True
+        return "created"
     changes = {k: v for k, v in item.customer.items() if k != "customer_no"}
-    services.customer_update(actor=actor, customer=existing, segments=item.segments, **changes)
+    updated = services.customer_update(actor=actor, customer=existing, segments=item.segments, **changes)
+    changed = updated.version != existing.version
     if item.contact is not None:
         match = None
         phone = services.validate_contact(item.contact)["phone"]
         if phone:
             match = existing.contacts.filter(phone=phone).first()
-        match = match or existing.contacts.filter(name=item.contact.name).first()
+        match = match or existing.contacts.filter(name=item.contact.name.strip()).first()
         if match is None:
             services.contact_create(actor=actor, customer=existing, data=item.contact)
+            changed = True
         else:
-            services.contact_update(actor=actor, contact=match, data=item.contact)
-    return False
+            before = audit.snapshot(match, services.CONTACT_FIELDS)
+            others_primary = existing.contacts.exclude(pk=match.pk).filter(is_primary=True).exists()
+            contact = services.contact_update(actor=actor, contact=match, data=item.contact)
+            changed = changed or others_primary or bool(audit.diff(before, contact))
+    return "updated" if changed else "unchanged"
+
+
+_LABELS = {c.key: c.header for c in COLUMNS} | {"quiet_hours": "免打扰时段", "": "文件"}
+
+
+def _label(field_name: str) -> str:
+    """A service's field name (``phone``, ``contacts.0.phone``) as the template column a user sees."""
+    return _LABELS.get(field_name.rsplit(".", 1)[-1], field_name)
 
 
 Progress = Callable[[int], None]
+Phase = Callable[[str, int], None]
+
+
+class _Rollback(Exception):
+    """Undo an all-or-nothing import when a row fails only at write time."""
 
 
 def import_customers(
@@ -295,55 +378,82 @@ def import_customers(
     mode: ImportMode | str,
     actor: Any,
     progress: Progress | None = None,
+    phase: Phase | None = None,
 ) -> ImportResult:
-    """Validate every row of the file, then write according to ``mode``. ``progress(n)`` is called
-    as rows are validated and as rows are written (for a progress bar)."""
+    """Validate every row of the file, then write according to ``mode``. For a progress bar,
+    ``phase(name, total)`` is called when validating and when writing start, and ``progress(n)`` as
+    rows are validated and as rows are written."""
     if mode not in ImportMode.values:
-        raise ImportFileError(f"未知的导入模式 {mode}", fields={"mode": [f"可选：{'、'.join(ImportMode.values)}"]})
+        raise ImportFileError(
+            f"未知的导入模式 {mode}", fields={"mode": [f"可选：{'、'.join(ImportMode.values)}"]}
+        )
     size = path.stat().st_size
     if size > settings.KEFU_IMPORT_MAX_BYTES:
         limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
         raise ImportFileError(
-            f"文件 {size / 1024 / 1024:.1f} MB，超过上限 {limit_mb} MB：请拆分后再导入", fields={"file": ["文件过大"]}
+            f"文件 {size / 1024 / 1024:.1f} MB，超过上限 {limit_mb} MB：请拆分后再导入",
+            fields={"file": ["文件过大"]},
         )
+    if size == 0:
+        raise ImportFileError("文件是空的：第一行应为表头", fields={"file": ["没有表头行"]})
     rows, empty = read_rows(path, filename)
     result = ImportResult(total_rows=len(rows), skipped_empty=empty)
     cleaned: list[_Clean] = []
     seen: dict[str, int] = {}
+    if phase:
+        phase("校验", len(rows))
     for row in rows:
+        number = _cell_text(row.values.get("customer_no"))
+        first = seen.setdefault(number, row.number) if number else row.number
         item = _clean(row, result.errors)
-        if item is not None:
-            number = item.customer["customer_no"]
-            if number in seen:
-                result.errors.append(RowError(row.number, "客户编号", f"与第 {seen[number]} 行重复：{number}"))
-            else:
-                seen[number] = row.number
-                cleaned.append(item)
+        if first != row.number:
+            result.errors.append(RowError(row.number, "客户编号", f"与第 {first} 行重复：{number}"))
+        elif item is not None:
+            cleaned.append(item)
         if progress:
             progress(1)
     if result.errors and mode == ImportMode.ALL_OR_NOTHING:
         return result
+    if phase:
+        phase("写入", len(cleaned))
     if mode == ImportMode.ALL_OR_NOTHING:
-        with transaction.atomic():
-            for item in cleaned:
-                _count(result, _write(actor, item))
+        try:
+            with transaction.atomic():
+                for item in cleaned:
+                    try:
+                        _count(result, _write(actor, item))
+                    except ValidationFailed as exc:
+                        _row_failed(result, item, exc)
+                        raise _Rollback from exc
+                    if progress:
+                        progress(1)
+        except _Rollback:
+            result.created = result.updated = result.unchanged = 0
     else:
         for item in cleaned:
             try:
                 with transaction.atomic():
                     _count(result, _write(actor, item))
             except ValidationFailed as exc:
-                for name, messages in (exc.fields or {"": [exc.message]}).items():
-                    result.errors.extend(RowError(item.number, name, m) for m in messages)
-    result.committed = result.created + result.updated > 0
+                _row_failed(result, item, exc)
+            if progress:
+                progress(1)
+    result.committed = result.created + result.updated + result.unchanged > 0
     return result
 
 
-def _count(result: ImportResult, created: bool) -> None:
-    if created:
+def _row_failed(result: ImportResult, item: _Clean, exc: ValidationFailed) -> None:
+    for name, messages in (exc.fields or {"": [exc.message]}).items():
+        result.errors.extend(RowError(item.number, _label(name), m) for m in messages)
+
+
+def _count(result: ImportResult, outcome: str) -> None:
+    if outcome == "created":
         result.created += 1
-    else:
+    elif outcome == "updated":
         result.updated += 1
+    else:
+        result.unchanged += 1
 
 
 @transaction.atomic
@@ -357,13 +467,22 @@ def import_job_create(*, actor: Any, upload: UploadedFile | None, mode: str) -> 
         raise ValidationFailed.for_field("mode", f"未知的导入模式 {mode}")
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise ValidationFailed.for_field("file", f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv")
-    if (upload.size or 0) > settings.KEFU_IMPORT_MAX_BYTES:
+        raise ValidationFailed.for_field(
+            "file", f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv"
+        )
+    if not upload.size:
+        raise ValidationFailed.for_field("file", "文件是空的：第一行应为表头")
+    if upload.size > settings.KEFU_IMPORT_MAX_BYTES:
         limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
         raise ValidationFailed.for_field("file", f"文件超过上限 {limit_mb} MB：请拆分后再导入")
-    job = ImportJob.objects.create(created_by=actor, file=upload, original_name=upload.name or "upload", mode=mode)
+    job = ImportJob.objects.create(
+        created_by=actor, file=upload, original_name=upload.name or "upload", mode=mode
+    )
     run_import_job.enqueue(job_id=job.pk)
     return job
+
+
+_FILE_PROBLEM_LABELS = {"file": "文件", "columns": "表头", "mode": "导入方式"}
 
 
 def import_job_run(job: ImportJob) -> ImportJob:
@@ -376,7 +495,16 @@ def import_job_run(job: ImportJob) -> ImportJob:
     except ImportFileError as exc:
         job.status = ImportStatus.REJECTED
         job.message = exc.message[:255]
-        job.errors = [{"row": 0, "column": k, "reason": m} for k, v in exc.fields.items() for m in v]
+        job.errors = [
+            {"row": 0, "column": _FILE_PROBLEM_LABELS.get(k, k), "reason": m}
+            for k, v in exc.fields.items()
+            for m in v
+        ]
+    except Exception as exc:  # an unexpected failure must not leave the job "running" forever
+        logger.exception("import job %s failed", job.public_id)
+        job.status = ImportStatus.FAILED
+        job.message = f"导入出错（{exc.__class__.__name__}），未导入任何数据；请联系管理员"[:255]
+        job.errors = []
     else:
         job.total_rows = result.total_rows
         job.created_count = result.created
@@ -387,9 +515,17 @@ def import_job_run(job: ImportJob) -> ImportJob:
         if result.errors and job.mode == ImportMode.ALL_OR_NOTHING:
             job.message = f"{result.error_rows} 行有错误，按“全部成功才导入”模式未导入任何数据"
         else:
-            job.message = f"新建 {result.created}，更新 {result.updated}，错误 {result.error_rows} 行"
+            job.message = (
+                f"新建 {result.created}，更新 {result.updated}，未变化 {result.unchanged}，"
+                f"错误 {result.error_rows} 行，跳过空行 {result.skipped_empty}"
+            )
     job.finished_at = timezone.now()
     job.save()
     if job.created_by is not None:
-        audit.record(actor=job.created_by, action=AuditAction.IMPORT, obj=job, changes={"result": [None, job.message]})
+        audit.record(
+            actor=job.created_by,
+            action=AuditAction.IMPORT,
+            obj=job,
+            changes={"result": [None, job.message]},
+        )
     return job

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -45,7 +47,9 @@ class Segment(models.Model):
 class Customer(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     customer_no = models.CharField(_("客户编号"), max_length=32, unique=True)
-    kind = models.CharField(_("类型"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.ORGANIZATION)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=CustomerKind.choices, default=CustomerKind.ORGANIZATION
+    )
     name = models.CharField(_("名称"), max_length=128)
     tier = models.CharField(_("等级"), max_length=16, choices=Tier.choices, default=Tier.STANDARD)
     segments = models.ManyToManyField(Segment, verbose_name=_("细分"), blank=True, related_name="customers")
@@ -63,7 +67,9 @@ class Customer(models.Model):
     account_assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
     first_contact_due_at = models.DateTimeField(_("首次联系截止"), null=True, blank=True)
     first_contacted_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
-    source = models.CharField(_("来源"), max_length=16, choices=CustomerSource.choices, default=CustomerSource.MANUAL)
+    source = models.CharField(
+        _("来源"), max_length=16, choices=CustomerSource.choices, default=CustomerSource.MANUAL
+    )
     is_active = models.BooleanField(_("有效"), default=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -90,7 +96,9 @@ class Customer(models.Model):
 
 class Contact(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("姓名"), max_length=64)
     title = models.CharField(_("职务"), max_length=64, blank=True)
     phone = models.CharField(_("电话"), max_length=20, blank=True, help_text=_("E.164 格式"))
@@ -117,19 +125,27 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def in_quiet_hours(self, local_time: timezone.datetime) -> bool:
+    def in_quiet_hours(self, local_time: dt.datetime) -> bool:
         """Whether ``local_time`` (in the customer's zone) falls in the contact's no-call window."""
         start, end = self.quiet_hours_start, self.quiet_hours_end
         if start is None or end is None:
             return False
         now = local_time.time()
-        return start <= now < end if start <= end else now >= start or now < end
+        if start <= end:
+            return bool(start <= now < end)
+        return bool(now >= start or now < end)
 
 
 class CustomerNote(models.Model):
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="notes")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="notes"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("作者"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作者"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     body = models.TextField(_("内容"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -147,7 +163,10 @@ class PortalAccount(models.Model):
     """A customer-portal login; it sees only its organization's data."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="portal_account"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="portal_account",
     )
     customer = models.ForeignKey(
         Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="portal_accounts"
@@ -167,12 +186,18 @@ class ImportJob(models.Model):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=255)
     mode = models.CharField(_("模式"), max_length=16, choices=ImportMode.choices)
-    status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     created_count = models.PositiveIntegerField(_("新建"), default=0)
     updated_count = models.PositiveIntegerField(_("更新"), default=0)

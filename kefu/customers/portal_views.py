@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from kefu.core.web import portal_view
+from kefu.core.web import AuthedRequest, portal_view
 from kefu.customers import selectors, services
 
 
 @portal_view
-def portal_home(request: HttpRequest) -> HttpResponse:
+def portal_home(request: AuthedRequest) -> HttpResponse:
     account = request.user.portal_account
     customer = selectors.customer_detail(request.user, account.customer.public_id)
     contacts = list(customer.contacts.all())

@@ -83,7 +83,7 @@ def validate_contact(data: ContactData, *, prefix: str = "") -> dict[str, Any]:
     _choice(data.preferred_channel, ContactChannel, f"{prefix}preferred_channel", errors)
     if (data.quiet_hours_start is None) != (data.quiet_hours_end is None):
         errors[f"{prefix}quiet_hours"] = ["免打扰时段需要同时填写开始和结束时间"]
-    if not phone and not email and not data.wechat_id.strip():
+    if not (data.phone or "").strip() and not email and not data.wechat_id.strip():
         errors.setdefault(f"{prefix}phone", []).append("电话、邮箱、微信号至少填写一项")
     if errors:
         raise ValidationFailed("联系人信息有误", fields=errors)
@@ -184,8 +184,8 @@ def customer_create(
     if cleaned_contacts and not any(c["is_primary"] for c in cleaned_contacts):
         cleaned_contacts[0]["is_primary"] = True
     for values_ in cleaned_contacts:
-        contact = Contact.objects.create(customer=customer, **values_)
-        audit.record_created(actor=actor, obj=contact, fields=CONTACT_FIELDS)
+        created = Contact.objects.create(customer=customer, **values_)
+        audit.record_created(actor=actor, obj=created, fields=CONTACT_FIELDS)
     if assign_account_agent:
         customer_assign_account_agent(actor=actor, customer=customer)
     return customer

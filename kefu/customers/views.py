@@ -7,14 +7,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError, NotFound
 from kefu.core.pagination import keyset_page
-from kefu.core.web import form_errors, staff_view
+from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import exporting, importing, selectors, services
 from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import CustomerKind, ImportMode, Tier
@@ -22,7 +22,7 @@ from kefu.customers.models import ImportJob, Segment
 
 
 @staff_view("customers.view_customer")
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthedRequest) -> HttpResponse:
     filters = {
         "q": request.GET.get("q", "")[:100],
         "tier": request.GET.get("tier", ""),
@@ -39,7 +39,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "customer": c,
-            "contact": selectors.contact_view(contacts[0], reveal=False) if (contacts := list(c.contacts.all())) else None,
+            "contact": selectors.contact_view(contacts[0], reveal=False)
+            if (contacts := list(c.contacts.all()))
+            else None,
         }
         for c in page.items
     ]
@@ -51,18 +53,23 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "kinds": CustomerKind.choices,
         "segments": Segment.objects.all(),
     }
-    template = "customers/_list_rows.html" if request.htmx and request.htmx.target == "customer-rows" else "customers/list.html"
+    template = (
+        "customers/_list_rows.html"
+        if request.htmx and request.htmx.target == "customer-rows"
+        else "customers/list.html"
+    )
     return render(request, template, context)
 
 
 @staff_view("customers.view_customer")
-def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     customer = selectors.customer_detail(request.user, public_id)
     reveal = may_view_personal_data(request.user)
     contacts = list(customer.contacts.all())
     if reveal:
         services.record_pii_view(actor=request.user, customer=customer, contacts=contacts, where="web")
     history = Paginator(selectors.customer_history(customer), 25).get_page(request.GET.get("page"))
+    history.object_list = audit_for_display(history.object_list, reveal=reveal)
     return render(
         request,
         "customers/detail.html",
@@ -79,7 +86,7 @@ def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @staff_view("customers.add_customernote")
-def customer_add_note(request: HttpRequest, public_id: str) -> HttpResponse:
+def customer_add_note(request: AuthedRequest, public_id: str) -> HttpResponse:
     customer = access_customer(request.user, public_id)
     try:
         services.customer_note_add(actor=request.user, customer=customer, body=request.POST.get("body", ""))
@@ -90,18 +97,18 @@ def customer_add_note(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @staff_view("customers.change_customer")
-def customer_mark_contacted(request: HttpRequest, public_id: str) -> HttpResponse:
+def customer_mark_contacted(request: AuthedRequest, public_id: str) -> HttpResponse:
     customer = access_customer(request.user, public_id)
     services.customer_mark_contacted(actor=request.user, customer=customer)
     return redirect("customer-detail", public_id=public_id)
 
 
 @staff_view("customers.import_customers")
-def customer_import(request: HttpRequest) -> HttpResponse:
+def customer_import(request: AuthedRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
+    mode = request.POST.get("mode", ImportMode.ALL_OR_NOTHING)
     if request.method == "POST":
         upload = request.FILES.get("file")
-        mode = request.POST.get("mode", ImportMode.ALL_OR_NOTHING)
         try:
             job = importing.import_job_create(actor=request.user, upload=upload, mode=mode)
         except KefuError as exc:
@@ -113,8 +120,10 @@ def customer_import(request: HttpRequest) -> HttpResponse:
         request,
         "customers/import.html",
         {
-            "errors": errors,
+            "error_summary": errors["__all__"][0] if errors.get("__all__") else "",
+            "field_errors": {name: messages for name, messages in errors.items() if name != "__all__"},
             "modes": ImportMode.choices,
+            "selected_mode": mode if errors and mode in ImportMode.values else ImportMode.ALL_OR_NOTHING,
             "jobs": jobs,
             "max_mb": settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024),
             "columns": importing.COLUMNS,
@@ -124,7 +133,7 @@ def customer_import(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("customers.import_customers")
-def customer_import_job(request: HttpRequest, job_id: str) -> HttpResponse:
+def customer_import_job(request: AuthedRequest, job_id: str) -> HttpResponse:
     job = ImportJob.objects.filter(public_id=job_id, created_by=request.user).first()
     if job is None:
         raise NotFound(_("导入任务不存在"))
@@ -133,7 +142,7 @@ def customer_import_job(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @staff_view("customers.export_customers")
-def customer_export(request: HttpRequest) -> HttpResponse:
+def customer_export(request: AuthedRequest) -> FileResponse:
     queryset = selectors.customer_search(
         request.user,
         q=request.GET.get("q", "")[:100],

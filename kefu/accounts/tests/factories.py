@@ -24,15 +24,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_superuser = factory.LazyAttribute(lambda o: o.role == Role.ADMIN)
 
     @factory.post_generation
-    def password(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        self.set_password(extracted or PASSWORD)
+    def password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or PASSWORD)
         if create:
-            self.save(update_fields=["password"])
+            obj.save(update_fields=["password"])
 
     @factory.post_generation
-    def role_group(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def role_group(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create:
-            self.groups.set(Group.objects.filter(name=self.role))
+            obj.groups.set(Group.objects.filter(name=obj.role))
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

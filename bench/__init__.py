@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): run each as ``.venv/bin/python bench/<name>.py``; see docs/performance.md."""

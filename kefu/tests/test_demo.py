@@ -1,0 +1,205 @@
+"""The demo department (``kefu demo``) and the benchmark bulk seed (``kefu seed``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from kefu.accounts.enums import Role
+from kefu.accounts.models import Team, TeamMembership, User
+from kefu.core.models import AuditEvent
+from kefu.customers.enums import CustomerKind, Tier
+from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
+from kefu.demo import DEMO_PASSWORD, demo_logins, seed_bulk, seed_demo
+
+SEED = 20261125
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings: Any) -> None:
+    # The demo hashes DEMO_PASSWORD once; logging in seven users with PBKDF2 is slow for no benefit here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def valid_phone(e164: str) -> bool:
+    return e164.startswith("+86") and phonenumbers.is_valid_number(phonenumbers.parse(e164))
+
+
+def snapshot() -> dict[str, Any]:
+    customers = Customer.objects.select_related("account_agent").prefetch_related("segments", "contacts")
+    return {
+        "teams": list(Team.objects.order_by("code").values_list("code", "name", "name_en")),
+        "staff": list(
+            User.objects.order_by("username").values_list(
+                "username", "full_name", "role", "employee_no", "phone"
+            )
+        ),
+        "customers": [
+            (
+                c.customer_no,
+                c.name,
+                c.kind,
+                c.tier,
+                c.province,
+                c.city,
+                c.address,
+                c.account_agent.username if c.account_agent else None,
+                sorted(s.code for s in c.segments.all()),
+                sorted((k.name, k.phone, k.email, k.wechat_id, k.is_primary) for k in c.contacts.all()),
+            )
+            for c in customers.order_by("customer_no")
+        ],
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_department_once() -> None:
+    assert seed_demo(seed=SEED) is True
+
+    teams = {t.name: t for t in Team.objects.prefetch_related("skills")}
+    for name in ("咨询受理组", "投诉受理组", "回访调查组", "售后服务组", "理赔组"):
+        assert name in teams
+        assert teams[name].name_en
+        assert teams[name].code
+        assert teams[name].description
+        assert teams[name].skills.exists()
+        assert (
+            TeamMembership.objects.filter(team=teams[name], is_lead=True, user__role=Role.LEAD).count() == 1
+        )
+
+    staff = User.objects.exclude(role=Role.CUSTOMER)
+    assert 25 <= staff.count() <= 35
+    assert {u.role for u in staff} == {r.value for r in Role if r != Role.CUSTOMER}
+    assert staff.filter(role=Role.MANAGER).count() == 1
+    assert staff.filter(role=Role.QA).count() == 2
+    assert staff.filter(role=Role.ANALYST).count() == 2
+    assert staff.filter(role=Role.ADMIN, is_superuser=True).count() == 1
+    for user in staff:
+        assert user.full_name
+        assert user.employee_no.startswith("KF")
+        assert user.groups.filter(name=user.role).exists() or user.role == Role.ADMIN
+    assert staff.filter(role=Role.AGENT).exclude(skills=None).exists()
+    assert len(set(staff.values_list("availability", flat=True))) > 1
+
+    customers = Customer.objects.all()
+    assert customers.count() == 500
+    assert customers.filter(kind=CustomerKind.ORGANIZATION).count() > 250
+    assert customers.filter(kind=CustomerKind.CONSUMER).exists()
+    assert 5 <= customers.filter(tier=Tier.VIP).count() <= 50
+    assert 50 <= customers.filter(tier=Tier.CORE).count() <= 150
+    assert not customers.filter(account_agent=None).exists()
+    assert customers.exclude(first_contacted_at=None).count() > 200
+    assert Customer.objects.filter(first_contacted_at=None, first_contact_due_at__lt=timezone.now()).exists()
+    assert set(Segment.objects.filter(customers__isnull=False).values_list("code", flat=True)) >= {
+        "cold-chain",
+        "cross-border",
+        "hazmat",
+    }
+    for customer in customers:
+        assert customer.address.startswith(customer.province)
+        assert customer.city in customer.address
+        assert "号" in customer.address
+        assert customer.address.endswith("室")
+
+    contacts = Contact.objects.all()
+    assert not customers.filter(contacts=None).exists()
+    assert all(valid_phone(phone) for phone in contacts.values_list("phone", flat=True))
+    assert contacts.exclude(quiet_hours_start=None).exists()
+    assert contacts.exclude(wechat_id="").exists()
+    assert CustomerNote.objects.count() > 10
+    assert PortalAccount.objects.count() >= 3
+    assert AuditEvent.objects.count() > 1000  # demo customers go through the audited services
+
+    counts = (
+        User.objects.count(),
+        Customer.objects.count(),
+        Contact.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    assert seed_demo(seed=SEED) is False
+    assert seed_demo(seed=SEED + 1) is False
+    assert (
+        User.objects.count(),
+        Customer.objects.count(),
+        Contact.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_demo() -> None:
+    def seeded(seed: int) -> dict[str, Any]:
+        point = transaction.savepoint()
+        try:
+            assert seed_demo(seed=seed) is True
+            return snapshot()
+        finally:
+            transaction.savepoint_rollback(point)
+
+    first = seeded(SEED)
+    again = seeded(SEED)
+    assert first == again
+    assert first["customers"][0][0] == "KH0000001"
+
+
+@pytest.mark.django_db
+def test_every_demo_login_signs_in_and_lands_home() -> None:
+    seed_demo(seed=SEED)
+    logins = demo_logins()
+    assert [role for role, _ in logins] == [
+        "agent",
+        "lead",
+        "manager",
+        "qa",
+        "analyst",
+        "admin",
+        "customer-portal",
+    ]
+    for role, username in logins:
+        client = Client()
+        assert client.login(username=username, password=DEMO_PASSWORD), role
+        response = client.get("/")
+        if role == "customer-portal":
+            assert response.status_code == 302
+            assert response["Location"] == "/portal/"
+            assert client.get("/portal/").status_code == 200
+        else:
+            assert response.status_code == 200, role
+            assert User.objects.get(username=username).role == role
+
+
+@pytest.mark.django_db
+def test_demo_logins_before_seeding_match_the_seeded_ones() -> None:
+    before = demo_logins()
+    seed_demo(seed=20261125)
+    assert demo_logins() == before
+
+
+@pytest.mark.django_db
+def test_seed_bulk_creates_valid_customers(make_user: Any) -> None:
+    agents = [make_user(Role.AGENT), make_user(Role.AGENT)]
+    seed_bulk(customers=300, seed=7, progress=False)
+
+    customers = Customer.objects.all()
+    assert customers.count() == 300
+    assert not customers.filter(contacts=None).exists()
+    assert customers.values("customer_no").distinct().count() == 300
+    assert all(no.startswith("KH") and len(no) == 9 for no in customers.values_list("customer_no", flat=True))
+    contacts = Contact.objects.all()
+    assert 300 <= contacts.count() <= 600
+    for phone, phone_rev in contacts.values_list("phone", "phone_rev"):
+        assert valid_phone(phone)
+        assert phone_rev == phone[1:][::-1]
+    assert customers.exclude(segments=None).exists()
+    # Round-robin over the existing agents.
+    loads = [customers.filter(account_agent=a).count() for a in agents]
+    assert loads == [150, 150]
+    assert AuditEvent.objects.count() == 0  # documented: bulk data is not audited
+
+    seed_bulk(customers=10, seed=7, progress=False)  # more numbers from the same counter, no collision
+    assert Customer.objects.count() == 310
