@@ -22,9 +22,13 @@ def led_teams(user: User) -> QuerySet[Team]:
     return teams_with_members().filter(memberships__user=user, memberships__is_lead=True)
 
 
-def first_contacts_due(*, agents: QuerySet[User] | list[User] | None = None, limit: int = 20) -> QuerySet[Customer]:
+def first_contacts_due(
+    *, agents: QuerySet[User] | list[User] | None = None, limit: int = 20
+) -> QuerySet[Customer]:
     """Assigned customers not yet contacted, soonest deadline first."""
-    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(first_contact_due_at=None)
+    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(
+        first_contact_due_at=None
+    )
     if agents is not None:
         queryset = queryset.filter(account_agent__in=agents)
     return queryset.select_related("account_agent").order_by("first_contact_due_at", "id")[:limit]
@@ -32,7 +36,9 @@ def first_contacts_due(*, agents: QuerySet[User] | list[User] | None = None, lim
 
 def first_contact_counts(*, agents: Any = None) -> dict[str, int]:
     now = timezone.now()
-    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(first_contact_due_at=None)
+    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(
+        first_contact_due_at=None
+    )
     if agents is not None:
         queryset = queryset.filter(account_agent__in=agents)
     return queryset.aggregate(
@@ -51,7 +57,12 @@ def customer_counts() -> dict[str, int]:
 
 
 def staff_availability() -> dict[str, int]:
-    rows = User.objects.filter(is_active=True).exclude(role=Role.CUSTOMER).values("availability").annotate(n=Count("id"))
+    rows = (
+        User.objects.filter(is_active=True)
+        .exclude(role=Role.CUSTOMER)
+        .values("availability")
+        .annotate(n=Count("id"))
+    )
     counts = {a.value: 0 for a in Availability}
     counts.update({row["availability"]: row["n"] for row in rows})
     return counts

@@ -51,7 +51,12 @@ def user_create(
     if role not in Role.values:
         raise ValidationFailed.for_field("role", f"未知角色 {role}")
     user = User(
-        username=username, full_name=full_name, email=email, employee_no=employee_no, phone=phone, capacity=capacity
+        username=username,
+        full_name=full_name,
+        email=email,
+        employee_no=employee_no,
+        phone=phone,
+        capacity=capacity,
     )
     _apply_role(user, Role(role))
     if password:
@@ -116,7 +121,9 @@ def token_create(
     name = name.strip() or "api"
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=_hash(plain), expires_at=expires_at)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, key_hash=_hash(plain), expires_at=expires_at
+    )
     audit.record_created(actor=actor, obj=token, fields=("name", "prefix", "user"))
     return token, plain
 
@@ -143,5 +150,10 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, action="update", obj=token, changes={"revoked_at": [None, token.revoked_at.isoformat()]})
+        audit.record(
+            actor=actor,
+            action="update",
+            obj=token,
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
     return token

@@ -59,9 +59,18 @@ def _field_path(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, *, status: int, code: str, message: str,
-                   fields: dict[str, list[str]] | None = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
 
 
 def build_api(**kwargs: Any) -> NinjaAPI:
@@ -70,7 +79,9 @@ def build_api(**kwargs: Any) -> NinjaAPI:
     @api.exception_handler(KefuError)
     def _kefu(request: HttpRequest, exc: KefuError) -> HttpResponse:
         fields = getattr(exc, "fields", None)
-        return error_response(api, request, status=exc.status, code=exc.code, message=exc.message, fields=fields)
+        return error_response(
+            api, request, status=exc.status, code=exc.code, message=exc.message, fields=fields
+        )
 
     @api.exception_handler(NinjaValidationError)
     def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -81,7 +92,12 @@ def build_api(**kwargs: Any) -> NinjaAPI:
             msg = "不允许的字段" if kind == "extra_forbidden" else err.get("msg", "invalid")
             fields.setdefault(name, []).append(msg)
         return error_response(
-            api, request, status=422, code="validation_error", message="请求数据有误，请检查各字段", fields=fields
+            api,
+            request,
+            status=422,
+            code="validation_error",
+            message="请求数据有误，请检查各字段",
+            fields=fields,
         )
 
     @api.exception_handler(AuthenticationError)

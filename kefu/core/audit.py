@@ -27,7 +27,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple | set | frozenset):
-        return sorted(str(v) for v in value) if isinstance(value, set | frozenset) else [plain(v) for v in value]
+        return (
+            sorted(str(v) for v in value) if isinstance(value, set | frozenset) else [plain(v) for v in value]
+        )
     return value
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-_ROOM = re.compile(r"(\d+\s*(?:室|号房|房|户)|[A-Za-z]?\d+[-\s]?\d*\s*(?:room|rm\.?|unit)|(?:room|rm\.?|unit)\s*\S+)$", re.I)
+_ROOM = re.compile(
+    r"(\d+\s*(?:室|号房|房|户)|[A-Za-z]?\d+[-\s]?\d*\s*(?:room|rm\.?|unit)|(?:room|rm\.?|unit)\s*\S+)$", re.I
+)
 _BUILDING_TAIL = re.compile(r"(\d+\s*(?:号楼|栋|幢|单元)\s*)(\d+\s*(?:室|号)?)$")
 
 

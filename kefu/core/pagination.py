@@ -35,7 +35,7 @@ def decode_cursor(cursor: str) -> int:
         value = data["id"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ValidationFailed.for_field("cursor", "分页游标无效") from None
-    if not isinstance(value, int):
+    if not isinstance(value, int) or isinstance(value, bool):  # JSON true would page from id 1
         raise ValidationFailed.for_field("cursor", "分页游标无效")
     return value
 

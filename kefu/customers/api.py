@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kefu.accounts.models import User
-from kefu.core.errors import NotFound, PermissionDenied
+from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.core.pagination import DEFAULT_LIMIT, keyset_page
 from kefu.customers import selectors, services
 from kefu.customers.access import access_customer, may_view_personal_data, require_perm
@@ -154,7 +154,9 @@ def _customer_out(customer: Customer, *, reveal: bool, contacts: list[Contact] |
         province=customer.province,
         city=customer.city,
         address=selectors.customer_address(customer, reveal=reveal),
-        account_agent=AgentOut(id=agent.pk, username=agent.username, full_name=agent.full_name) if agent else None,
+        account_agent=AgentOut(id=agent.pk, username=agent.username, full_name=agent.full_name)
+        if agent
+        else None,
         first_contact_due_at=customer.first_contact_due_at,
         first_contacted_at=customer.first_contacted_at,
         version=customer.version,
@@ -175,7 +177,9 @@ def _detail(request: HttpRequest, public_id: str) -> CustomerOut:
 
 
 class CustomerFilters(Schema):
-    q: str = Field("", max_length=100, description="Name (contains), customer number (prefix) or phone / last 4+ digits")
+    q: str = Field(
+        "", max_length=100, description="Name (contains), customer number (prefix) or phone / last 4+ digits"
+    )
     tier: Tier | None = None
     kind: CustomerKind | None = None
     segment: str = ""
@@ -185,7 +189,9 @@ class CustomerFilters(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
 
 
-@router.get("", response=CustomerPage, summary="List and search customers (keyset pagination; contacts masked)")
+@router.get(
+    "", response=CustomerPage, summary="List and search customers (keyset pagination; contacts masked)"
+)
 def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> CustomerPage:
     queryset = selectors.customer_search(
         request.user,
@@ -198,7 +204,9 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Cus
     )
     page = keyset_page(queryset, cursor=filters.cursor, limit=filters.limit)
     # Lists are always masked: unmasked personal data is shown, and logged, one record at a time.
-    return CustomerPage(items=[_customer_out(c, reveal=False) for c in page.items], next_cursor=page.next_cursor)
+    return CustomerPage(
+        items=[_customer_out(c, reveal=False) for c in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post("", response={201: CustomerOut}, summary="Create a customer with its contacts")
@@ -225,14 +233,22 @@ def get_customer(request: HttpRequest, public_id: str) -> CustomerOut:
     return _detail(request, public_id)
 
 
-@router.patch("/{public_id}", response=CustomerOut, summary="Change a customer (send `version` to detect conflicts)")
+@router.patch(
+    "/{public_id}", response=CustomerOut, summary="Change a customer (send `version` to detect conflicts)"
+)
 def update_customer(request: HttpRequest, public_id: str, payload: CustomerPatch) -> CustomerOut:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.change_customer")
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True)
     version = changes.pop("version", None)
     segments = changes.pop("segments", None)
-    services.customer_update(actor=request.user, customer=customer, version=version, segments=segments, **changes)
+    # Optional in the schema means "may be left out", not "may be null": the columns are NOT NULL.
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        raise ValidationFailed("请求数据有误，请检查各字段", fields={name: ["不能为空"] for name in nulls})
+    services.customer_update(
+        actor=request.user, customer=customer, version=version, segments=segments, **changes
+    )
     return _detail(request, public_id)
 
 
@@ -245,7 +261,14 @@ def assign_customer(request: HttpRequest, public_id: str, payload: AssignIn) -> 
         agent = User.objects.filter(pk=payload.agent_id).first()
         if agent is None:
             raise NotFound("客服专员不存在")
-    services.customer_assign_account_agent(actor=request.user, customer=customer, agent=agent)
+    try:
+        services.customer_assign_account_agent(actor=request.user, customer=customer, agent=agent)
+    except ValidationFailed as exc:
+        # Name the field the caller sent.
+        fields = {
+            ("agent_id" if name == "account_agent" else name): msgs for name, msgs in exc.fields.items()
+        }
+        raise ValidationFailed(exc.message, fields=fields) from exc
     return _detail(request, public_id)
 
 

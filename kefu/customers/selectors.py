@@ -98,7 +98,9 @@ def contact_view(contact: Contact, *, reveal: bool) -> ContactView:
         title=contact.title,
         phone=phone if reveal else mask_phone(phone),
         email=contact.email if reveal else (mask_email(contact.email) if contact.email else ""),
-        wechat_id=contact.wechat_id if reveal else (mask_name(contact.wechat_id) if contact.wechat_id else ""),
+        wechat_id=contact.wechat_id
+        if reveal
+        else (mask_name(contact.wechat_id) if contact.wechat_id else ""),
         preferred_channel=contact.preferred_channel,
         preferred_channel_label=str(contact.get_preferred_channel_display()),
         quiet_hours=quiet,
@@ -117,10 +119,16 @@ def customer_detail(user: Any, public_id: str) -> Customer:
     customer = access_customer(user, public_id)
     return (
         Customer.objects.select_related("account_agent")
-        .prefetch_related("segments", "notes__author", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id")))
+        .prefetch_related(
+            "segments",
+            "notes__author",
+            Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id")),
+        )
         .get(pk=customer.pk)
     )
 
 
 def customer_history(customer: Customer, *, limit: int = 100) -> list[AuditEvent]:
-    return list(events_for(customer, related=list(customer.contacts.all()) + list(customer.notes.all()))[:limit])
+    return list(
+        events_for(customer, related=list(customer.contacts.all()) + list(customer.notes.all()))[:limit]
+    )

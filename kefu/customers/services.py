@@ -180,7 +180,9 @@ def customer_create(
     )
     if segment_objs:
         customer.segments.set(segment_objs)
-    audit.record_created(actor=actor, obj=customer, fields=CUSTOMER_FIELDS)
+    initial = {name: [None, value] for name, value in audit.snapshot(customer, CUSTOMER_FIELDS).items()}
+    initial["segments"] = [None, sorted(s.code for s in segment_objs)]  # as customer_update records them
+    audit.record(actor=actor, action=AuditAction.CREATE, obj=customer, changes=initial)
     if cleaned_contacts and not any(c["is_primary"] for c in cleaned_contacts):
         cleaned_contacts[0]["is_primary"] = True
     for values_ in cleaned_contacts:
@@ -193,12 +195,19 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(
-    *, actor: Any, customer: Customer, version: int | None = None, segments: Sequence[str] | None = None, **changes: Any
+    *,
+    actor: Any,
+    customer: Customer,
+    version: int | None = None,
+    segments: Sequence[str] | None = None,
+    **changes: Any,
 ) -> Customer:
     """Change a customer's own fields. ``version`` (when given) must match the stored one, else 409."""
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
-        raise ValidationFailed("不支持修改的字段", fields={name: ["不允许修改此字段"] for name in sorted(unknown)})
+        raise ValidationFailed(
+            "不支持修改的字段", fields={name: ["不允许修改此字段"] for name in sorted(unknown)}
+        )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if version is not None and version != locked.version:
         raise Conflict(f"客户资料已被他人修改（当前版本 {locked.version}，你的版本 {version}），请刷新后重试")
@@ -242,6 +251,7 @@ def _candidate_agents(customer: Customer) -> list[User]:
         .annotate(load=Count("account_customers", filter=Q(account_customers__is_active=True)))
         .prefetch_related("skills")
     )
+
     def rank(agent: User) -> tuple[int, int, int]:
         skills = {s.pk for s in agent.skills.all()}
         return (-len(needed & skills), int(getattr(agent, "load", 0)), agent.pk)
@@ -274,7 +284,13 @@ def customer_assign_account_agent(*, actor: Any, customer: Customer, agent: User
     customer.first_contacted_at = None
     customer.version += 1
     customer.save(
-        update_fields=["account_agent", "account_assigned_at", "first_contact_due_at", "first_contacted_at", "version"]
+        update_fields=[
+            "account_agent",
+            "account_assigned_at",
+            "first_contact_due_at",
+            "first_contacted_at",
+            "version",
+        ]
     )
     audit.record(actor=actor, action=AuditAction.UPDATE, obj=customer, changes=audit.diff(before, customer))
     return customer
@@ -314,9 +330,9 @@ def contact_update(*, actor: Any, contact: Contact, data: ContactData) -> Contac
     for name, value in values.items():
         setattr(contact, name, value)
     if contact.is_primary:
-        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(
-            is_primary=False
-        )
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
     contact.save()
     changes = audit.diff(before, contact)
     if changes:
@@ -356,7 +372,12 @@ def portal_account_create(
     if customer.kind != CustomerKind.ORGANIZATION:
         raise ValidationFailed.for_field("customer", "只有企业客户可以开通门户账号")
     user = user_create(
-        actor=actor, username=username, password=password, role=Role.CUSTOMER, full_name=full_name, email=email
+        actor=actor,
+        username=username,
+        password=password,
+        role=Role.CUSTOMER,
+        full_name=full_name,
+        email=email,
     )
     account = PortalAccount.objects.create(user=user, customer=customer)
     audit.record_created(actor=actor, obj=account, fields=("user", "customer"))

@@ -67,7 +67,12 @@ def test_bearer_token_authenticates(make_user, scheme):
     response = integration(Authorization=f"{scheme} {plain}").get("/api/v1/me")
 
     assert response.status_code == 200
-    assert response.json() == {"username": lead.username, "full_name": "张组长", "role": "lead", "availability": "offline"}
+    assert response.json() == {
+        "username": lead.username,
+        "full_name": "张组长",
+        "role": "lead",
+        "availability": "offline",
+    }
 
 
 def test_x_api_key_authenticates(make_user):
@@ -112,7 +117,9 @@ def _revoked(user):
 
 
 def _expired(user):
-    _, plain = token_create(actor=None, user=user, name="api", expires_at=timezone.now() - dt.timedelta(seconds=1))
+    _, plain = token_create(
+        actor=None, user=user, name="api", expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     return plain
 
 
@@ -138,7 +145,11 @@ def test_unusable_token_is_401(make_user, make_token, header, method, path):
 
     # when an integration presents it, reading or writing
     client = integration(**{header: value})
-    response = client.post(path, {"name": "不该建立"}, content_type="application/json") if method == "post" else client.get(path)
+    response = (
+        client.post(path, {"name": "不该建立"}, content_type="application/json")
+        if method == "post"
+        else client.get(path)
+    )
 
     # then it is told to authenticate (not a CSRF complaint), and nothing was written
     assert response.status_code == 401
@@ -148,7 +159,15 @@ def test_unusable_token_is_401(make_user, make_token, header, method, path):
 
 @pytest.mark.parametrize(
     "value",
-    ["Bearer", "Bearer ", "Token abc", "Basic dXNlcjpwYXNz", "kefu_deadbeef_x", "Bearer not-a-kefu-token", "Bearer  kefu_"],
+    [
+        "Bearer",
+        "Bearer ",
+        "Token abc",
+        "Basic dXNlcjpwYXNz",
+        "kefu_deadbeef_x",
+        "Bearer not-a-kefu-token",
+        "Bearer  kefu_",
+    ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_malformed_authorization_header_is_401(db, value, method):
@@ -221,7 +240,10 @@ def test_browser_session_write_with_csrf_token_succeeds(make_user):
     token = client.cookies["csrftoken"].value
 
     response = client.post(
-        "/api/v1/customers", {"name": "页面新建"}, content_type="application/json", headers={"X-CSRFToken": token}
+        "/api/v1/customers",
+        {"name": "页面新建"},
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
     )
 
     assert response.status_code == 201

@@ -144,7 +144,14 @@ def test_staff_list_shows_every_organization(world, api_as):
 
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("get", ""), ("patch", ""), ("get", "/contacts"), ("post", "/contacts"), ("post", "/notes"), ("post", "/assign")],
+    [
+        ("get", ""),
+        ("patch", ""),
+        ("get", "/contacts"),
+        ("post", "/contacts"),
+        ("post", "/notes"),
+        ("post", "/assign"),
+    ],
 )
 def test_other_organization_gets_the_same_404_as_a_missing_customer(world, api_as, method, suffix):
     # given a portal user of organization B
@@ -184,9 +191,7 @@ def test_manager_cannot_reach_a_contact_through_the_wrong_customer(world, api_as
     client = api_as(world["users"]["manager"])
     before = db_state()
 
-    response = client.delete(
-        f"/customers/{world['a'].public_id}/contacts/{contact_b.public_id}"
-    )
+    response = client.delete(f"/customers/{world['a'].public_id}/contacts/{contact_b.public_id}")
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
