@@ -90,6 +90,8 @@ def main() -> int:
 
     from django.test import Client
 
+    from kefu.asgi import settle_heap
+
     from kefu.accounts.enums import Role
     from kefu.accounts.models import User
     from kefu.accounts.services import token_create, user_create
@@ -120,6 +122,9 @@ def main() -> int:
             raise SystemExit(f"GET q={q!r} → {response.status_code}: {response.content[:300]!r}")
         return len(response.json()["items"])
 
+    # As in the server (kefu/asgi.py): objects that live for the whole process are moved out of the
+    # garbage collector's way, so a full collection does not walk them mid-request.
+    settle_heap()
     timer: Callable[[], float] = time.perf_counter
     for values in samples.values():  # warm the caches and connections once per kind
         for q in values[:10]:

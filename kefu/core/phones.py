@@ -30,6 +30,9 @@ def display_phone(e164: str) -> str:
     """National format for Chinese numbers (``138 1234 5678``), international for the rest."""
     if not e164:
         return ""
+    if len(e164) == 14 and e164.startswith("+861"):
+        # Mainland mobiles are most numbers on every list page; formatting them needs no parse.
+        return f"{e164[3:6]} {e164[6:10]} {e164[10:]}"
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:

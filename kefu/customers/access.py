@@ -39,4 +39,9 @@ def require_perm(user: Any, perm: str) -> None:
 
 
 def may_view_personal_data(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.has_perm("customers.view_personal_data"))
+    """Whether ``user`` sees phone, e-mail and address unmasked on the customers it may open: staff
+    with ``view_personal_data``, and portal users (only ever their own organization's contacts).
+    Callers log every unmasked view (``services.record_pii_view``)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(getattr(user, "is_portal_user", False) or user.has_perm("customers.view_personal_data"))

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -168,16 +168,20 @@ def customer_create(
         errors.setdefault("customer_no", []).append(f"客户编号 {number} 已存在")
     if errors:
         raise ValidationFailed("客户信息有误", fields=errors)
-    customer = Customer.objects.create(
-        customer_no=number or generate_customer_numbers(1)[0],
-        kind=kind,
-        name=name.strip(),
-        tier=tier,
-        province=province.strip(),
-        city=city.strip(),
-        address=address.strip(),
-        source=source,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent insert of the same number loses cleanly
+            customer = Customer.objects.create(
+                customer_no=number or generate_customer_numbers(1)[0],
+                kind=kind,
+                name=name.strip(),
+                tier=tier,
+                province=province.strip(),
+                city=city.strip(),
+                address=address.strip(),
+                source=source,
+            )
+    except IntegrityError:
+        raise ValidationFailed.for_field("customer_no", f"客户编号 {number} 已存在") from None
     if segment_objs:
         customer.segments.set(segment_objs)
     initial = {name: [None, value] for name, value in audit.snapshot(customer, CUSTOMER_FIELDS).items()}
@@ -189,7 +193,7 @@ def customer_create(
         created = Contact.objects.create(customer=customer, **values_)
         audit.record_created(actor=actor, obj=created, fields=CONTACT_FIELDS)
     if assign_account_agent:
-        customer_assign_account_agent(actor=actor, customer=customer)
+        _assign(actor=actor, customer=customer, agent=None, new=True)
     return customer
 
 
@@ -265,15 +269,25 @@ def first_contact_due(assigned_at: dt.datetime) -> dt.datetime:
 
 @transaction.atomic
 def customer_assign_account_agent(*, actor: Any, customer: Customer, agent: User | None = None) -> Customer:
-    """Give the customer an account agent (the best-ranked one unless ``agent`` is named) who must make
-    first contact within ``KEFU_FIRST_CONTACT_DAYS`` days."""
+    """Give the customer an account agent who must make first contact within ``KEFU_FIRST_CONTACT_DAYS``
+    days: ``agent`` when named, else the best-ranked agent — unless the customer already has an active
+    agent, who keeps the customer (automatic assignment never moves a customer someone looks after)."""
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    return _assign(actor=actor, customer=locked, agent=agent, new=False)
+
+
+def _assign(*, actor: Any, customer: Customer, agent: User | None, new: bool) -> Customer:
+    """Precondition: ``customer`` is freshly created in this transaction or row-locked."""
     if agent is None:
+        current = customer.account_agent
+        if current is not None and current.is_active and current.role == Role.AGENT:
+            return customer
         candidates = _candidate_agents(customer)
         if not candidates:
             return customer
         agent = candidates[0]
     elif agent.role != Role.AGENT or not agent.is_active:
-        raise ValidationFailed.for_field("account_agent", f"{agent} 不是在职的客服专员")
+        raise ValidationFailed.for_field("agent_id", f"{agent} 不是在职的客服专员")
     if customer.account_agent_id == agent.pk:
         return customer
     before = audit.snapshot(customer, ("account_agent", "first_contact_due_at"))
@@ -282,16 +296,12 @@ def customer_assign_account_agent(*, actor: Any, customer: Customer, agent: User
     customer.account_assigned_at = now
     customer.first_contact_due_at = first_contact_due(now)
     customer.first_contacted_at = None
-    customer.version += 1
-    customer.save(
-        update_fields=[
-            "account_agent",
-            "account_assigned_at",
-            "first_contact_due_at",
-            "first_contacted_at",
-            "version",
-        ]
-    )
+    fields = ["account_agent", "account_assigned_at", "first_contact_due_at", "first_contacted_at"]
+    if not new:  # a new customer's first assignment is part of its creation, not a second version
+        customer.version += 1
+        customer.updated_at = now
+        fields += ["version", "updated_at"]
+    customer.save(update_fields=fields)
     audit.record(actor=actor, action=AuditAction.UPDATE, obj=customer, changes=audit.diff(before, customer))
     return customer
 

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import KefuError, NotFound
-from kefu.core.pagination import keyset_page
+from kefu.core.pagination import Page
 from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import exporting, importing, selectors, services
 from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import CustomerKind, ImportMode, Tier
-from kefu.customers.models import ImportJob, Segment
+from kefu.customers.models import Customer, ImportJob, Segment
 
 
 @staff_view("customers.view_customer")
@@ -29,13 +29,21 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "kind": request.GET.get("kind", ""),
         "segment": request.GET.get("segment", ""),
     }
-    queryset = selectors.customer_search(
-        request.user, q=filters["q"], tier=filters["tier"], kind=filters["kind"], segment=filters["segment"]
-    )
+
+    def page_at(cursor: str | None) -> Page[Customer]:
+        return selectors.customer_page(
+            request.user,
+            q=filters["q"],
+            tier=filters["tier"],
+            kind=filters["kind"],
+            segment=filters["segment"],
+            cursor=cursor,
+        )
+
     try:
-        page = keyset_page(queryset, cursor=request.GET.get("cursor") or None, limit=50)
-    except KefuError:
-        page = keyset_page(queryset, cursor=None, limit=50)
+        page = page_at(request.GET.get("cursor") or None)
+    except KefuError:  # a mangled cursor in a pasted link: show the first page
+        page = page_at(None)
     rows = [
         {
             "customer": c,

@@ -62,19 +62,28 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _role_groups(transactional_db: None) -> None:
-    """Live-server tests run on a flushed database: recreate the role groups the migration made."""
+def _migrated_data(transactional_db: None) -> None:
+    """Live-server tests run on a database that transactional tests flush (some without recreating
+    permissions): put back what migrations wrote — content types, permissions, role groups, skills
+    and segments."""
+    import importlib
+
+    from django.apps import apps
     from django.contrib.auth.models import Group, Permission
+    from django.core.management.sql import emit_post_migrate_signal
 
     from kefu.accounts.roles import ROLE_PERMISSIONS
 
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = [
-            Permission.objects.get(content_type__app_label=p.split(".")[0], codename=p.split(".")[1])
-            for p in perms
-        ]
-        group.permissions.set(wanted)
+        group.permissions.set(
+            [
+                Permission.objects.get(content_type__app_label=p.split(".")[0], codename=p.split(".")[1])
+                for p in perms
+            ]
+        )
+    importlib.import_module("kefu.customers.migrations.0002_reference_skills_segments").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

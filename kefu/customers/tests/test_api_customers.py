@@ -645,10 +645,10 @@ def test_manual_assignment_to_an_inactive_agent_is_422(api_as, make_user, lead):
     assert Customer.objects.get().account_agent is None
 
 
-def test_manual_assignment_to_an_unknown_user_is_404(api_as, lead):
+def test_manual_assignment_to_an_unknown_user_is_422_naming_agent_id(api_as, lead):
     customer = new_customer()
 
     response = api_as(lead).post(f"/customers/{customer.public_id}/assign", {"agent_id": 999999})
 
-    assert_error(response, 404, "not_found", [])
+    assert_error(response, 422, "validation_error", ["agent_id"])
     assert Customer.objects.get().account_agent is None
