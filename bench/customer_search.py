@@ -90,11 +90,10 @@ def main() -> int:
 
     from django.test import Client
 
-    from kefu.asgi import settle_heap
-
     from kefu.accounts.enums import Role
     from kefu.accounts.models import User
     from kefu.accounts.services import token_create, user_create
+    from kefu.asgi import settle_heap
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
 

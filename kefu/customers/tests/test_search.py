@@ -1,13 +1,23 @@
 """customer_page: the union-of-branches search pages exactly like one OR query would."""
 
+from typing import cast
+
 import pytest
 
 from kefu.accounts.enums import Role
 from kefu.customers import selectors, services
-from kefu.customers.models import Customer
+from kefu.customers.models import Contact, Customer
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def new_customer(**fields) -> Customer:
+    return cast(Customer, CustomerFactory(**fields))
+
+
+def new_contact(**fields) -> Contact:
+    return cast(Contact, ContactFactory(**fields))
 
 
 @pytest.fixture
@@ -28,9 +38,9 @@ def walk(user, **filters):
 
 def test_paging_a_query_that_matches_by_name_number_and_phone_returns_each_match_once(lead):
     # given customers matching "8866" by name, by customer-number prefix and by phone 尾号, and others
-    by_name = [CustomerFactory(name=f"8866 物流 {i}") for i in range(4)]
-    by_number = [CustomerFactory(customer_no=f"8866-{i}") for i in range(3)]
-    by_phone = [ContactFactory(phone=f"+861380000{i}8866").customer for i in range(4)]
+    by_name = [new_customer(name=f"8866 物流 {i}") for i in range(4)]
+    by_number = [new_customer(customer_no=f"8866-{i}") for i in range(3)]
+    by_phone = [new_contact(phone=f"+861380000{i}8866").customer for i in range(4)]
     CustomerFactory.create_batch(5)
     expected = sorted(by_name + by_number + by_phone, key=lambda c: -c.pk)
 
@@ -43,21 +53,21 @@ def test_paging_a_query_that_matches_by_name_number_and_phone_returns_each_match
 
 
 def test_a_landline_typed_with_area_code_finds_its_customer(lead):
-    contact = ContactFactory(phone="+862168881234")
+    contact = new_contact(phone="+862168881234")
     assert walk(lead, q="021 6888 1234") == [contact.customer.customer_no]
     assert walk(lead, q="02168881234") == [contact.customer.customer_no]
 
 
 def test_a_number_shaped_query_matches_numbers_not_names(lead):
-    numbered = CustomerFactory(customer_no="KH0012345", name="恒达冷链")
-    CustomerFactory(customer_no="ZZ1", name="KH0012345 仓库")
+    numbered = new_customer(customer_no="KH0012345", name="恒达冷链")
+    new_customer(customer_no="ZZ1", name="KH0012345 仓库")
     assert walk(lead, q="KH00123") == [numbered.customer_no]
     assert walk(lead, q="kh00123") == [numbered.customer_no]
 
 
 def test_other_filters_apply_to_every_branch(lead):
-    vip = CustomerFactory(name="顺达 VIP", tier="vip")
-    CustomerFactory(name="顺达 普通", tier="standard")
+    vip = new_customer(name="顺达 VIP", tier="vip")
+    new_customer(name="顺达 普通", tier="standard")
     assert walk(lead, q="顺达", tier="vip") == [vip.customer_no]
 
 
