@@ -15,6 +15,12 @@ from kefu.accounts.services import token_create
 from kefu.accounts.tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """Password hashing is not under test; the production hasher costs ~0.3 s per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(role: Role = Role.AGENT, **kwargs: Any) -> User:

@@ -21,11 +21,6 @@ CUSTOMER_WRITES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def group_perms(role):
     group = Group.objects.get(name=role)
     return {

@@ -21,11 +21,6 @@ from kefu.customers.models import Customer
 UNAUTHENTICATED = {"code": "not_authenticated", "message": "需要登录或有效的 API 令牌", "fields": {}}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def integration(**headers):
     """A client as an integration is: no session, no CSRF cookie, CSRF enforced like in production."""
     client = Client(enforce_csrf_checks=True)

@@ -5,29 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
 from kefu.accounts.enums import Role
 from kefu.core import audit
 from kefu.core.models import ActorKind, AuditAction, AuditEvent
-from kefu.customers.models import Contact, Customer, PortalAccount
+from kefu.customers.models import Customer, PortalAccount
 from kefu.customers.services import ContactData, contact_create, customer_update
-from kefu.customers.tests.factories import ContactFactory, CustomerFactory, PortalAccountFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def new_customer(**kwargs: Any) -> Customer:
-    return cast(Customer, CustomerFactory(**kwargs))
-
-
-def new_contact(**kwargs: Any) -> Contact:
-    return cast(Contact, ContactFactory(**kwargs))
+from kefu.customers.tests.factories import (
+    PortalAccountFactory,
+    new_contact,
+    new_customer,
+)
 
 
 def test_plain_values_are_json_friendly():

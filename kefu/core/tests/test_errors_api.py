@@ -21,11 +21,6 @@ from kefu.core.errors import (
 from kefu.customers.models import Customer
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
     [

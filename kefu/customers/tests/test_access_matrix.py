@@ -20,11 +20,6 @@ ROLES = ["anonymous", "agent", "lead", "manager", "qa", "analyst", "admin", "por
 STAFF = ["agent", "lead", "manager", "qa", "analyst", "admin"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(db):
     """Two organizations with a contact each, a portal user for each, and one user per staff role."""

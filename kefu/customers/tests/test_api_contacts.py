@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import pytest
 
 from kefu.accounts.enums import Role
 from kefu.core.models import AuditAction, AuditEvent
-from kefu.customers.models import Contact, Customer
-from kefu.customers.tests.factories import ContactFactory, CustomerFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def new_customer(**kwargs: Any) -> Customer:
-    return cast(Customer, CustomerFactory(**kwargs))
-
-
-def new_contact(**kwargs: Any) -> Contact:
-    return cast(Contact, ContactFactory(**kwargs))
+from kefu.customers.models import Contact
+from kefu.customers.tests.factories import new_contact, new_customer
 
 
 @pytest.fixture

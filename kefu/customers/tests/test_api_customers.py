@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, cast
 
 import pytest
 from django.test import Client
@@ -16,20 +15,7 @@ from kefu.accounts.models import Skill
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.pagination import encode_cursor
 from kefu.customers.models import Contact, Customer, Segment
-from kefu.customers.tests.factories import ContactFactory, CustomerFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def new_customer(**kwargs: Any) -> Customer:
-    return cast(Customer, CustomerFactory(**kwargs))
-
-
-def new_contact(**kwargs: Any) -> Contact:
-    return cast(Contact, ContactFactory(**kwargs))
+from kefu.customers.tests.factories import CustomerFactory, new_contact, new_customer
 
 
 @pytest.fixture

@@ -1,23 +1,13 @@
 """customer_page: the union-of-branches search pages exactly like one OR query would."""
 
-from typing import cast
-
 import pytest
 
 from kefu.accounts.enums import Role
 from kefu.customers import selectors, services
-from kefu.customers.models import Contact, Customer
-from kefu.customers.tests.factories import ContactFactory, CustomerFactory
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import CustomerFactory, new_contact, new_customer
 
 pytestmark = pytest.mark.django_db
-
-
-def new_customer(**fields) -> Customer:
-    return cast(Customer, CustomerFactory(**fields))
-
-
-def new_contact(**fields) -> Contact:
-    return cast(Contact, ContactFactory(**fields))
 
 
 @pytest.fixture
