@@ -21,7 +21,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kefu bench
+	$(BIN)/mypy kefu bench conftest.py
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=kefu.settings
 
 test: setup lint

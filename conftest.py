@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
@@ -21,10 +23,19 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """LocaleMiddleware leaves the last request's language active in the test thread: start and end
+    every test in the default language so one test's Accept-Language never leaks into the next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(role: Role = Role.AGENT, **kwargs: Any) -> User:
-        return UserFactory(role=role, **kwargs)
+        return cast(User, UserFactory(role=role, **kwargs))
 
     return make
 

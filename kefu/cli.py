@@ -199,7 +199,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("kefu demo " + ("seeded" if seeded else "database found, not re-seeded"))
     print(f"\n  URL: {url}\n  password for every demo login: {DEMO_PASSWORD}\n")
     for role, username in demo_logins():
-        print(f"  {role:<14} {username}")
+        print(f"  {role:<16} {username}")
     print()
     sys.stdout.flush()
     worker = subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.accounts.enums import Availability, Role
 from kefu.accounts.models import ApiToken, Skill, Team, TeamMembership, User
@@ -45,11 +46,11 @@ def user_create(
 ) -> User:
     username = username.strip()
     if not username:
-        raise ValidationFailed.for_field("username", "用户名不能为空")
+        raise ValidationFailed.for_field("username", _("用户名不能为空"))
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationFailed.for_field("username", f"用户名 {username} 已存在")
+        raise ValidationFailed.for_field("username", _("用户名 %(username)s 已存在") % {"username": username})
     if role not in Role.values:
-        raise ValidationFailed.for_field("role", f"未知角色 {role}")
+        raise ValidationFailed.for_field("role", _("未知角色 %(role)s") % {"role": role})
     user = User(
         username=username,
         full_name=full_name,
@@ -84,13 +85,21 @@ def user_set_role(*, actor: Any, user: User, role: Role) -> User:
 @transaction.atomic
 def user_set_availability(*, actor: Any, user: User, availability: Availability) -> User:
     if availability not in Availability.values:
-        raise ValidationFailed.for_field("availability", f"未知状态 {availability}")
+        raise ValidationFailed.for_field(
+            "availability", _("未知状态 %(availability)s") % {"availability": availability}
+        )
     before = audit.snapshot(user, ("availability",))
     user.availability = availability
     user.availability_changed_at = timezone.now()
     user.save(update_fields=["availability", "availability_changed_at"])
     audit.record(actor=actor, action="update", obj=user, changes=audit.diff(before, user))
     return user
+
+
+def _team_member_label(user: User, *, is_lead: bool) -> str:
+    if is_lead:
+        return _("%(user)s (组长)") % {"user": user}
+    return _("%(user)s (成员)") % {"user": user}
 
 
 @transaction.atomic
@@ -102,7 +111,7 @@ def team_add_member(*, actor: Any, team: Team, user: User, is_lead: bool = False
         actor=actor,
         action="update",
         obj=team,
-        changes={"members": [None, f"{user} ({'组长' if is_lead else '成员'})"]} if created else {},
+        changes={"members": [None, _team_member_label(user, is_lead=is_lead)]} if created else {},
     )
     return membership
 
@@ -117,7 +126,7 @@ def token_create(
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain text, which is not stored and cannot be shown again."""
     if not user.is_active:
-        raise ValidationFailed.for_field("user", f"用户 {user.username} 已停用")
+        raise ValidationFailed.for_field("user", _("用户 %(username)s 已停用") % {"username": user.username})
     name = name.strip() or "api"
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

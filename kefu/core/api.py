@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -89,20 +90,20 @@ def build_api(**kwargs: Any) -> NinjaAPI:
         for err in exc.errors:
             name = _field_path(list(err.get("loc", ())))
             kind = err.get("type", "")
-            msg = "不允许的字段" if kind == "extra_forbidden" else err.get("msg", "invalid")
+            msg = _("不允许的字段") if kind == "extra_forbidden" else err.get("msg", "invalid")
             fields.setdefault(name, []).append(msg)
         return error_response(
             api,
             request,
             status=422,
             code="validation_error",
-            message="请求数据有误，请检查各字段",
+            message=_("请求数据有误，请检查各字段"),
             fields=fields,
         )
 
     @api.exception_handler(AuthenticationError)
     def _unauth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        err = NotAuthenticated("需要登录或有效的 API 令牌")
+        err = NotAuthenticated(_("需要登录或有效的 API 令牌"))
         return error_response(api, request, status=401, code=err.code, message=err.message)
 
     @api.exception_handler(HttpError)

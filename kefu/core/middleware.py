@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 
 class RequestSizeLimitMiddleware:
@@ -24,7 +25,8 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse(
                     {
                         "code": "payload_too_large",
-                        "message": f"请求体 {length} 字节，超过上限 {limit} 字节",
+                        "message": _("请求体 %(length)s 字节，超过上限 %(limit)s 字节")
+                        % {"length": length, "limit": limit},
                         "fields": {},
                     },
                     status=413,

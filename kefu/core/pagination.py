@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
 
@@ -34,16 +35,16 @@ def decode_cursor(cursor: str) -> int:
         data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
         value = data["id"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", "分页游标无效") from None
+        raise ValidationFailed.for_field("cursor", _("分页游标无效")) from None
     if not isinstance(value, int) or isinstance(value, bool):  # JSON true would page from id 1
-        raise ValidationFailed.for_field("cursor", "分页游标无效")
+        raise ValidationFailed.for_field("cursor", _("分页游标无效"))
     return value
 
 
 def keyset_page(queryset: QuerySet[M], *, cursor: str | None, limit: int = DEFAULT_LIMIT) -> Page[M]:
     """Newest first by primary key; ``cursor`` is the opaque value of the previous page's ``next_cursor``."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.for_field("limit", f"limit 必须在 1 到 {MAX_LIMIT} 之间")
+        raise ValidationFailed.for_field("limit", _("limit 必须在 1 到 %(max)s 之间") % {"max": MAX_LIMIT})
     queryset = queryset.order_by("-pk")
     if cursor:
         queryset = queryset.filter(pk__lt=decode_cursor(cursor))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
 
@@ -20,9 +21,9 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        raise ValidationFailed.for_field(field, f"电话号码无效：{text}") from None
+        raise ValidationFailed.for_field(field, _("电话号码无效：%(phone)s") % {"phone": text}) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationFailed.for_field(field, f"电话号码无效：{text}")
+        raise ValidationFailed.for_field(field, _("电话号码无效：%(phone)s") % {"phone": text})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

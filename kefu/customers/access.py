@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import NotFound, PermissionDenied
 from kefu.customers.models import Customer
@@ -29,13 +30,13 @@ def access_customer(user: Any, public_id: str, *, lock: bool = False) -> Custome
         queryset = queryset.select_for_update()
     customer = queryset.select_related("account_agent").filter(public_id=public_id).first()
     if customer is None:
-        raise NotFound("客户不存在")
+        raise NotFound(_("客户不存在"))
     return customer
 
 
 def require_perm(user: Any, perm: str) -> None:
     if not user.has_perm(perm):
-        raise PermissionDenied("没有权限执行此操作")
+        raise PermissionDenied(_("没有权限执行此操作"))
 
 
 def may_view_personal_data(user: Any) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
@@ -248,7 +249,9 @@ def update_customer(request: HttpRequest, public_id: str, payload: CustomerPatch
     # Optional in the schema means "may be left out", not "may be null": the columns are NOT NULL.
     nulls = sorted(name for name, value in changes.items() if value is None)
     if nulls:
-        raise ValidationFailed("请求数据有误，请检查各字段", fields={name: ["不能为空"] for name in nulls})
+        raise ValidationFailed(
+            _("请求数据有误，请检查各字段"), fields={name: [_("不能为空")] for name in nulls}
+        )
     services.customer_update(
         actor=request.user, customer=customer, version=version, segments=segments, **changes
     )
@@ -263,7 +266,9 @@ def assign_customer(request: HttpRequest, public_id: str, payload: AssignIn) -> 
     if payload.agent_id is not None:
         agent = User.objects.filter(pk=payload.agent_id).first()
         if agent is None:
-            raise ValidationFailed.for_field("agent_id", f"没有编号为 {payload.agent_id} 的员工")
+            raise ValidationFailed.for_field(
+                "agent_id", _("没有编号为 %(id)s 的员工") % {"id": payload.agent_id}
+            )
     services.customer_assign_account_agent(actor=request.user, customer=customer, agent=agent)
     return _detail(request, public_id)
 
@@ -271,7 +276,7 @@ def assign_customer(request: HttpRequest, public_id: str, payload: AssignIn) -> 
 def _contact_of(customer: Customer, contact_id: str) -> Contact:
     contact = customer.contacts.filter(public_id=contact_id).first()
     if contact is None:
-        raise NotFound("联系人不存在")
+        raise NotFound(_("联系人不存在"))
     return contact
 
 
@@ -324,7 +329,7 @@ def delete_contact(request: HttpRequest, public_id: str, contact_id: str) -> Non
 def add_note(request: HttpRequest, public_id: str, payload: NoteIn) -> NoteOut:
     customer = access_customer(request.user, public_id)
     if getattr(request.user, "is_portal_user", False):
-        raise PermissionDenied("客户门户用户不能添加内部备注")
+        raise PermissionDenied(_("客户门户用户不能添加内部备注"))
     require_perm(request.user, "customers.add_customernote")
     note = services.customer_note_add(actor=request.user, customer=customer, body=payload.body)
     return NoteOut(id=note.pk, body=note.body, author=str(request.user), created_at=note.created_at)

@@ -24,6 +24,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
@@ -136,7 +139,7 @@ def _decode_csv(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise ImportFileError(
-        "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV", fields={"file": ["编码无法识别"]}
+        _("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV"), fields={"file": [_("编码无法识别")]}
     )
 
 
@@ -147,7 +150,9 @@ def _read_table(path: Path, filename: str) -> list[list[Any]]:
         try:
             return [list(row) for row in csv.reader(io.StringIO(text))]
         except csv.Error as exc:
-            raise ImportFileError(f"无法读取 CSV 文件：{exc}", fields={"file": ["CSV 格式有误"]}) from exc
+            raise ImportFileError(
+                _("无法读取 CSV 文件：%(error)s") % {"error": exc}, fields={"file": [_("CSV 格式有误")]}
+            ) from exc
     if suffix == ".xlsx":
         from openpyxl import load_workbook
 
@@ -159,25 +164,25 @@ def _read_table(path: Path, filename: str) -> list[list[Any]]:
                 workbook = load_workbook(path, read_only=True, data_only=False)
             except Exception as exc:  # openpyxl raises many types for a corrupt file
                 raise ImportFileError(
-                    f"无法读取 Excel 文件：{exc.__class__.__name__}",
-                    fields={"file": ["文件损坏或不是 .xlsx"]},
+                    _("无法读取 Excel 文件：%(error)s") % {"error": exc.__class__.__name__},
+                    fields={"file": [_("文件损坏或不是 .xlsx")]},
                 ) from exc
             try:
                 if not workbook.worksheets:
-                    raise ImportFileError("Excel 文件中没有工作表", fields={"file": ["没有工作表"]})
+                    raise ImportFileError(_("Excel 文件中没有工作表"), fields={"file": [_("没有工作表")]})
                 return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
             except ImportFileError:
                 raise
             except Exception as exc:
                 raise ImportFileError(
-                    f"无法读取 Excel 文件：{exc.__class__.__name__}",
-                    fields={"file": ["文件损坏或不是 .xlsx"]},
+                    _("无法读取 Excel 文件：%(error)s") % {"error": exc.__class__.__name__},
+                    fields={"file": [_("文件损坏或不是 .xlsx")]},
                 ) from exc
             finally:
                 workbook.close()
     raise ImportFileError(
-        f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv",
-        fields={"file": ["文件类型不支持"]},
+        _("不支持的文件类型 %(suffix)s：请上传 .xlsx 或 .csv") % {"suffix": suffix or _("(无扩展名)")},
+        fields={"file": [_("文件类型不支持")]},
     )
 
 
@@ -197,7 +202,7 @@ def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
     table = iter(_read_table(path, filename))
     header = next(table, None)
     if header is None or all(_cell_text(cell) == "" for cell in header):
-        raise ImportFileError("文件是空的：第一行应为表头", fields={"file": ["没有表头行"]})
+        raise ImportFileError(_("文件是空的：第一行应为表头"), fields={"file": [_("没有表头行")]})
     keys: list[str | None] = []
     unknown: list[str] = []
     repeated: list[str] = []
@@ -212,13 +217,20 @@ def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
     missing = [c.header for c in COLUMNS if c.required and c.key not in keys]
     problems: dict[str, list[str]] = {}
     if missing:
-        problems["columns"] = [f"缺少必填列：{'、'.join(missing)}"]
+        problems["columns"] = [_("缺少必填列：%(columns)s") % {"columns": _("、").join(missing)}]
     if unknown:
-        problems.setdefault("columns", []).append(f"无法识别的列：{'、'.join(unknown)}")
+        problems.setdefault("columns", []).append(
+            _("无法识别的列：%(columns)s") % {"columns": _("、").join(unknown)}
+        )
     if repeated:
-        problems.setdefault("columns", []).append(f"重复的列：{'、'.join(repeated)}")
+        problems.setdefault("columns", []).append(
+            _("重复的列：%(columns)s") % {"columns": _("、").join(repeated)}
+        )
     if problems:
-        raise ImportFileError("表头不符合模板：" + "；".join(problems["columns"]), fields=problems)
+        raise ImportFileError(
+            _("表头不符合模板：%(problems)s") % {"problems": _("；").join(problems["columns"])},
+            fields=problems,
+        )
     rows: list[_Row] = []
     empty = 0
     for number, cells in enumerate(table, start=2):
@@ -245,22 +257,22 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
     for key, value in row.values.items():
         cell = _cell_text(value)
         if cell.startswith("="):
-            errors.append(RowError(row.number, header[key], "单元格包含公式，请粘贴为数值"))
+            errors.append(RowError(row.number, header[key], _("单元格包含公式，请粘贴为数值")))
         elif cell.startswith("'") and cell[1:2] in _FORMULA_START and cell[1:2]:
             # An export writes '=… / '+… / '-… / '@… so no spreadsheet runs it; take the text back.
             cell = cell[1:]
         text[key] = cell
     customer: dict[str, Any] = {"customer_no": text.get("customer_no", ""), "name": text.get("name", "")}
     if not customer["customer_no"]:
-        errors.append(RowError(row.number, "客户编号", "必填"))
+        errors.append(RowError(row.number, "客户编号", _("必填")))
     if not customer["name"]:
-        errors.append(RowError(row.number, "客户名称", "必填"))
+        errors.append(RowError(row.number, "客户名称", _("必填")))
     for key, mapping, label in (("kind", _KIND, "客户类型"), ("tier", _TIER, "客户等级")):
         raw = text.get(key, "")
         if raw:
             value = mapping.get(raw.lower()) or mapping.get(raw)
             if value is None:
-                errors.append(RowError(row.number, label, f"无法识别的值 {raw!r}"))
+                errors.append(RowError(row.number, label, _("无法识别的值 %(value)s") % {"value": repr(raw)}))
             else:
                 customer[key] = value
     for key in ("province", "city", "address"):
@@ -282,7 +294,9 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
         channel_raw = text.get("preferred_channel", "")
         channel = _channel_labels().get(channel_raw.lower(), "") if channel_raw else ContactChannel.PHONE
         if channel_raw and not channel:
-            errors.append(RowError(row.number, "首选渠道", f"无法识别的值 {channel_raw!r}"))
+            errors.append(
+                RowError(row.number, "首选渠道", _("无法识别的值 %(value)s") % {"value": repr(channel_raw)})
+            )
             channel = ContactChannel.PHONE
         quiet_start = quiet_end = None
         if text.get("quiet_hours"):
@@ -294,7 +308,11 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
                 quiet_start, quiet_end = dt.time(h1, m1), dt.time(h2, m2)
             except ValueError:
                 errors.append(
-                    RowError(row.number, "免打扰时段", f"格式应为 22:00-08:00，实际 {text['quiet_hours']!r}")
+                    RowError(
+                        row.number,
+                        "免打扰时段",
+                        _("格式应为 22:00-08:00，实际 %(value)s") % {"value": repr(text["quiet_hours"])},
+                    )
                 )
         contact = services.ContactData(
             name=text.get("contact_name", "") or customer["name"],
@@ -355,12 +373,16 @@ def _write(actor: Any, item: _Clean) -> str:
     return "updated" if changed else "unchanged"
 
 
-_LABELS = {c.key: c.header for c in COLUMNS} | {"quiet_hours": "免打扰时段", "": "文件"}
+_LABELS: dict[str, str | Promise] = {
+    **{c.key: c.header for c in COLUMNS},
+    "quiet_hours": "免打扰时段",
+    "": gettext_lazy("文件"),
+}
 
 
 def _label(field_name: str) -> str:
     """A service's field name (``phone``, ``contacts.0.phone``) as the template column a user sees."""
-    return _LABELS.get(field_name.rsplit(".", 1)[-1], field_name)
+    return str(_LABELS.get(field_name.rsplit(".", 1)[-1], field_name))
 
 
 Progress = Callable[[int], None]
@@ -385,29 +407,37 @@ def import_customers(
     rows are validated and as rows are written."""
     if mode not in ImportMode.values:
         raise ImportFileError(
-            f"未知的导入模式 {mode}", fields={"mode": [f"可选：{'、'.join(ImportMode.values)}"]}
+            _("未知的导入模式 %(mode)s") % {"mode": mode},
+            fields={"mode": [_("可选：%(modes)s") % {"modes": _("、").join(ImportMode.values)}]},
         )
     size = path.stat().st_size
     if size > settings.KEFU_IMPORT_MAX_BYTES:
         limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
         raise ImportFileError(
-            f"文件 {size / 1024 / 1024:.1f} MB，超过上限 {limit_mb} MB：请拆分后再导入",
-            fields={"file": ["文件过大"]},
+            _("文件 %(size)s MB，超过上限 %(limit)s MB：请拆分后再导入")
+            % {"size": f"{size / 1024 / 1024:.1f}", "limit": limit_mb},
+            fields={"file": [_("文件过大")]},
         )
     if size == 0:
-        raise ImportFileError("文件是空的：第一行应为表头", fields={"file": ["没有表头行"]})
+        raise ImportFileError(_("文件是空的：第一行应为表头"), fields={"file": [_("没有表头行")]})
     rows, empty = read_rows(path, filename)
     result = ImportResult(total_rows=len(rows), skipped_empty=empty)
     cleaned: list[_Clean] = []
     seen: dict[str, int] = {}
     if phase:
-        phase("校验", len(rows))
+        phase(_("校验"), len(rows))
     for row in rows:
         number = _cell_text(row.values.get("customer_no"))
         first = seen.setdefault(number, row.number) if number else row.number
         item = _clean(row, result.errors)
         if first != row.number:
-            result.errors.append(RowError(row.number, "客户编号", f"与第 {first} 行重复：{number}"))
+            result.errors.append(
+                RowError(
+                    row.number,
+                    "客户编号",
+                    _("与第 %(row)s 行重复：%(number)s") % {"row": first, "number": number},
+                )
+            )
         elif item is not None:
             cleaned.append(item)
         if progress:
@@ -415,7 +445,7 @@ def import_customers(
     if result.errors and mode == ImportMode.ALL_OR_NOTHING:
         return result
     if phase:
-        phase("写入", len(cleaned))
+        phase(_("写入"), len(cleaned))
     if mode == ImportMode.ALL_OR_NOTHING:
         try:
             with transaction.atomic():
@@ -462,31 +492,48 @@ def import_job_create(*, actor: Any, upload: UploadedFile | None, mode: str) -> 
     from kefu.customers.tasks import run_import_job
 
     if upload is None:
-        raise ValidationFailed.for_field("file", "请选择要导入的文件")
+        raise ValidationFailed.for_field("file", _("请选择要导入的文件"))
     if mode not in ImportMode.values:
-        raise ValidationFailed.for_field("mode", f"未知的导入模式 {mode}")
+        raise ValidationFailed.for_field("mode", _("未知的导入模式 %(mode)s") % {"mode": mode})
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValidationFailed.for_field(
-            "file", f"不支持的文件类型 {suffix or '(无扩展名)'}：请上传 .xlsx 或 .csv"
+            "file",
+            _("不支持的文件类型 %(suffix)s：请上传 .xlsx 或 .csv") % {"suffix": suffix or _("(无扩展名)")},
         )
     if not upload.size:
-        raise ValidationFailed.for_field("file", "文件是空的：第一行应为表头")
+        raise ValidationFailed.for_field("file", _("文件是空的：第一行应为表头"))
     if upload.size > settings.KEFU_IMPORT_MAX_BYTES:
         limit_mb = settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024)
-        raise ValidationFailed.for_field("file", f"文件超过上限 {limit_mb} MB：请拆分后再导入")
+        raise ValidationFailed.for_field(
+            "file", _("文件超过上限 %(limit)s MB：请拆分后再导入") % {"limit": limit_mb}
+        )
     job = ImportJob.objects.create(
-        created_by=actor, file=upload, original_name=upload.name or "upload", mode=mode
+        created_by=actor,
+        file=upload,
+        original_name=upload.name or "upload",
+        mode=mode,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     run_import_job.enqueue(job_id=job.pk)
     return job
 
 
-_FILE_PROBLEM_LABELS = {"file": "文件", "columns": "表头", "mode": "导入方式"}
+_FILE_PROBLEM_LABELS = {
+    "file": gettext_lazy("文件"),
+    "columns": gettext_lazy("表头"),
+    "mode": gettext_lazy("导入方式"),
+}
 
 
 def import_job_run(job: ImportJob) -> ImportJob:
-    """Run a queued job (called by the worker). The job records the outcome, never raises it."""
+    """Run a queued job (called by the worker). The job records the outcome, never raises it. Its
+    message and row errors are written in the language of the request that queued it."""
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _import_job_run(job)
+
+
+def _import_job_run(job: ImportJob) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
     try:
         result = import_customers(
@@ -496,14 +543,16 @@ def import_job_run(job: ImportJob) -> ImportJob:
         job.status = ImportStatus.REJECTED
         job.message = exc.message[:255]
         job.errors = [
-            {"row": 0, "column": _FILE_PROBLEM_LABELS.get(k, k), "reason": m}
+            {"row": 0, "column": str(_FILE_PROBLEM_LABELS.get(k, k)), "reason": m}
             for k, v in exc.fields.items()
             for m in v
         ]
     except Exception as exc:  # an unexpected failure must not leave the job "running" forever
         logger.exception("import job %s failed", job.public_id)
         job.status = ImportStatus.FAILED
-        job.message = f"导入出错（{exc.__class__.__name__}），未导入任何数据；请联系管理员"[:255]
+        job.message = (
+            _("导入出错（%(error)s），未导入任何数据；请联系管理员") % {"error": exc.__class__.__name__}
+        )[:255]
         job.errors = []
     else:
         job.total_rows = result.total_rows
@@ -513,12 +562,20 @@ def import_job_run(job: ImportJob) -> ImportJob:
         job.errors = [{"row": e.row, "column": e.column, "reason": e.reason} for e in result.errors[:1000]]
         job.status = ImportStatus.DONE if result.committed or not result.errors else ImportStatus.REJECTED
         if result.errors and job.mode == ImportMode.ALL_OR_NOTHING:
-            job.message = f"{result.error_rows} 行有错误，按“全部成功才导入”模式未导入任何数据"
+            job.message = _("%(rows)s 行有错误，按“全部成功才导入”模式未导入任何数据") % {
+                "rows": result.error_rows
+            }
         else:
-            job.message = (
-                f"新建 {result.created}，更新 {result.updated}，未变化 {result.unchanged}，"
-                f"错误 {result.error_rows} 行，跳过空行 {result.skipped_empty}"
-            )
+            job.message = _(
+                "新建 %(created)s，更新 %(updated)s，未变化 %(unchanged)s，"
+                "错误 %(errors)s 行，跳过空行 %(empty)s"
+            ) % {
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "errors": result.error_rows,
+                "empty": result.skipped_empty,
+            }
     job.finished_at = timezone.now()
     job.save()
     if job.created_by is not None:

@@ -204,6 +204,7 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(_("错误行"), default=0)
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
     message = models.CharField(_("说明"), max_length=255, blank=True)
+    language = models.CharField(_("语言"), max_length=16, default="zh-hans", editable=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core.audit import events_for
 from kefu.core.errors import ValidationFailed
@@ -142,7 +143,7 @@ def customer_page(
     if not q:
         return keyset_page(_shaped(base), cursor=cursor, limit=limit)
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.for_field("limit", f"limit 必须在 1 到 {MAX_LIMIT} 之间")
+        raise ValidationFailed.for_field("limit", _("limit 必须在 1 到 %(max)s 之间") % {"max": MAX_LIMIT})
     if cursor:
         base = base.filter(pk__lt=decode_cursor(cursor))
     ids: set[int] = set()

@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
@@ -58,8 +59,10 @@ class ContactData:
 
 def _choice(value: str, choices: type[Any], name: str, errors: dict[str, list[str]]) -> str:
     if value not in choices.values:
-        allowed = "、".join(choices.values)
-        errors.setdefault(name, []).append(f"取值 {value!r} 无效，可选：{allowed}")
+        allowed = _("、").join(choices.values)
+        errors.setdefault(name, []).append(
+            _("取值 %(value)s 无效，可选：%(allowed)s") % {"value": repr(value), "allowed": allowed}
+        )
     return value
 
 
@@ -68,7 +71,7 @@ def validate_contact(data: ContactData, *, prefix: str = "") -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     name = data.name.strip()
     if not name:
-        errors[f"{prefix}name"] = ["联系人姓名不能为空"]
+        errors[f"{prefix}name"] = [_("联系人姓名不能为空")]
     phone = ""
     try:
         phone = normalize_phone(data.phone, field=f"{prefix}phone")
@@ -79,14 +82,14 @@ def validate_contact(data: ContactData, *, prefix: str = "") -> dict[str, Any]:
         try:
             validate_email(email)
         except DjangoValidationError:
-            errors[f"{prefix}email"] = [f"邮箱地址无效：{email}"]
+            errors[f"{prefix}email"] = [_("邮箱地址无效：%(email)s") % {"email": email}]
     _choice(data.preferred_channel, ContactChannel, f"{prefix}preferred_channel", errors)
     if (data.quiet_hours_start is None) != (data.quiet_hours_end is None):
-        errors[f"{prefix}quiet_hours"] = ["免打扰时段需要同时填写开始和结束时间"]
+        errors[f"{prefix}quiet_hours"] = [_("免打扰时段需要同时填写开始和结束时间")]
     if not (data.phone or "").strip() and not email and not data.wechat_id.strip():
-        errors.setdefault(f"{prefix}phone", []).append("电话、邮箱、微信号至少填写一项")
+        errors.setdefault(f"{prefix}phone", []).append(_("电话、邮箱、微信号至少填写一项"))
     if errors:
-        raise ValidationFailed("联系人信息有误", fields=errors)
+        raise ValidationFailed(_("联系人信息有误"), fields=errors)
     return {
         "name": name,
         "title": data.title.strip(),
@@ -104,7 +107,7 @@ def validate_contact(data: ContactData, *, prefix: str = "") -> dict[str, Any]:
 def validate_customer_fields(values: Mapping[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "name" in values and not str(values["name"]).strip():
-        errors["name"] = ["客户名称不能为空"]
+        errors["name"] = [_("客户名称不能为空")]
     if "kind" in values:
         _choice(values["kind"], CustomerKind, "kind", errors)
     if "tier" in values:
@@ -112,7 +115,9 @@ def validate_customer_fields(values: Mapping[str, Any]) -> dict[str, list[str]]:
     if "customer_no" in values:
         number = str(values["customer_no"]).strip()
         if not number or len(number) > 32 or not number.replace("-", "").replace("_", "").isalnum():
-            errors["customer_no"] = [f"客户编号 {number!r} 无效：1-32 位字母、数字、- 或 _"]
+            errors["customer_no"] = [
+                _("客户编号 %(number)s 无效：1-32 位字母、数字、- 或 _") % {"number": repr(number)}
+            ]
     return errors
 
 
@@ -128,7 +133,9 @@ def resolve_segments(codes: Iterable[str]) -> list[Segment]:
     by_name = {s.name: s for s in Segment.objects.filter(name__in=codes)}
     missing = [c for c in codes if c not in found and c not in by_name]
     if missing:
-        raise ValidationFailed.for_field("segments", f"未知的客户细分：{'、'.join(missing)}")
+        raise ValidationFailed.for_field(
+            "segments", _("未知的客户细分：%(segments)s") % {"segments": _("、").join(missing)}
+        )
     return [found.get(c) or by_name[c] for c in codes]
 
 
@@ -165,9 +172,9 @@ def customer_create(
         segment_objs = []
     number = (customer_no or "").strip()
     if number and Customer.objects.filter(customer_no=number).exists():
-        errors.setdefault("customer_no", []).append(f"客户编号 {number} 已存在")
+        errors.setdefault("customer_no", []).append(_("客户编号 %(number)s 已存在") % {"number": number})
     if errors:
-        raise ValidationFailed("客户信息有误", fields=errors)
+        raise ValidationFailed(_("客户信息有误"), fields=errors)
     try:
         with transaction.atomic():  # a savepoint: a concurrent insert of the same number loses cleanly
             customer = Customer.objects.create(
@@ -181,7 +188,9 @@ def customer_create(
                 source=source,
             )
     except IntegrityError:
-        raise ValidationFailed.for_field("customer_no", f"客户编号 {number} 已存在") from None
+        raise ValidationFailed.for_field(
+            "customer_no", _("客户编号 %(number)s 已存在") % {"number": number}
+        ) from None
     if segment_objs:
         customer.segments.set(segment_objs)
     initial = {name: [None, value] for name, value in audit.snapshot(customer, CUSTOMER_FIELDS).items()}
@@ -210,16 +219,19 @@ def customer_update(
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationFailed(
-            "不支持修改的字段", fields={name: ["不允许修改此字段"] for name in sorted(unknown)}
+            _("不支持修改的字段"), fields={name: [_("不允许修改此字段")] for name in sorted(unknown)}
         )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if version is not None and version != locked.version:
-        raise Conflict(f"客户资料已被他人修改（当前版本 {locked.version}，你的版本 {version}），请刷新后重试")
+        raise Conflict(
+            _("客户资料已被他人修改（当前版本 %(current)s，你的版本 %(yours)s），请刷新后重试")
+            % {"current": locked.version, "yours": version}
+        )
     errors = validate_customer_fields(changes)
     if "customer_no" in changes:
         number = str(changes["customer_no"]).strip()
         if Customer.objects.filter(customer_no=number).exclude(pk=locked.pk).exists():
-            errors.setdefault("customer_no", []).append(f"客户编号 {number} 已存在")
+            errors.setdefault("customer_no", []).append(_("客户编号 %(number)s 已存在") % {"number": number})
     segment_objs = None
     if segments is not None:
         try:
@@ -227,7 +239,7 @@ def customer_update(
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
-        raise ValidationFailed("客户信息有误", fields=errors)
+        raise ValidationFailed(_("客户信息有误"), fields=errors)
     before = audit.snapshot(locked, CUSTOMER_FIELDS)
     before_segments = sorted(locked.segments.values_list("code", flat=True))
     for name, value in changes.items():
@@ -287,7 +299,7 @@ def _assign(*, actor: Any, customer: Customer, agent: User | None, new: bool) ->
             return customer
         agent = candidates[0]
     elif agent.role != Role.AGENT or not agent.is_active:
-        raise ValidationFailed.for_field("agent_id", f"{agent} 不是在职的客服专员")
+        raise ValidationFailed.for_field("agent_id", _("%(agent)s 不是在职的客服专员") % {"agent": agent})
     if customer.account_agent_id == agent.pk:
         return customer
     before = audit.snapshot(customer, ("account_agent", "first_contact_due_at"))
@@ -365,9 +377,9 @@ def contact_delete(*, actor: Any, contact: Contact) -> None:
 def customer_note_add(*, actor: Any, customer: Customer, body: str) -> CustomerNote:
     body = body.strip()
     if not body:
-        raise ValidationFailed.for_field("body", "备注内容不能为空")
+        raise ValidationFailed.for_field("body", _("备注内容不能为空"))
     if len(body) > 5000:
-        raise ValidationFailed.for_field("body", "备注不能超过 5000 字")
+        raise ValidationFailed.for_field("body", _("备注不能超过 %(max)s 字") % {"max": 5000})
     note = CustomerNote.objects.create(customer=customer, author=actor, body=body)
     audit.record_created(actor=actor, obj=note, fields=("body",))
     return note
@@ -380,7 +392,7 @@ def portal_account_create(
     from kefu.accounts.services import user_create
 
     if customer.kind != CustomerKind.ORGANIZATION:
-        raise ValidationFailed.for_field("customer", "只有企业客户可以开通门户账号")
+        raise ValidationFailed.for_field("customer", _("只有企业客户可以开通门户账号"))
     user = user_create(
         actor=actor,
         username=username,
