@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -15,7 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kefu.accounts.services import token_authenticate
-from kefu.core.errors import KefuError, NotAuthenticated
+from kefu.core.errors import KefuError, NotAuthenticated, PayloadTooLarge, PermissionDenied
 
 
 class ErrorOut(Schema):
@@ -108,6 +110,16 @@ def build_api(**kwargs: Any) -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, status=exc.status_code, code="http_error", message=str(exc))
+        # ninja raises HttpError(403) for a session request without a valid CSRF token.
+        code = PermissionDenied.code if exc.status_code == 403 else "http_error"
+        return error_response(api, request, status=exc.status_code, code=code, message=str(exc))
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # A chunked body has no Content-Length for RequestSizeLimitMiddleware to refuse up front.
+        err = PayloadTooLarge(
+            _("请求体超过上限 %(limit)s 字节") % {"limit": settings.KEFU_API_MAX_BODY_BYTES}
+        )
+        return error_response(api, request, status=err.status, code=err.code, message=err.message)
 
     return api
