@@ -11,7 +11,9 @@ from kefu.customers.models import Customer
 pytestmark = pytest.mark.django_db
 
 
-def test_a_body_over_djangos_limit_without_our_precheck_is_413_in_the_error_shape(api_as, make_user, settings):
+def test_a_body_over_djangos_limit_without_our_precheck_is_413_in_the_error_shape(
+    api_as, make_user, settings
+):
     # Given the size pre-check is out of the way (as for a chunked body, which has no Content-Length)
     settings.KEFU_API_MAX_BODY_BYTES = 10 * 1024 * 1024
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
