@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.accounts",
     "kefu.customers",
+    "kefu.tickets",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,16 @@ KEFU_API_MAX_BODY_BYTES = int(os.environ.get("KEFU_API_MAX_BODY_BYTES", str(1024
 # Days an account agent has to make first contact with a newly assigned customer (domain.md item 13).
 KEFU_FIRST_CONTACT_DAYS = int(os.environ.get("KEFU_FIRST_CONTACT_DAYS", "7"))
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Ticket attachments: largest file, and the content types accepted (by file name).
+KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+KEFU_ATTACHMENT_TYPES = env_list(
+    "KEFU_ATTACHMENT_TYPES",
+    "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,text/csv,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/zip",
+)
+# Days after closing during which a ticket can be reopened; later, a linked follow-up ticket is opened.
+KEFU_REOPEN_WINDOW_DAYS = int(os.environ.get("KEFU_REOPEN_WINDOW_DAYS", "7"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEFU_API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -1,6 +1,6 @@
 """What each role may do by default. Each role is a Django group of the same name, created from this
-table by migration ``0002_role_groups``; administrators may then change a group's permissions in the
-admin, which is the source of truth from then on."""
+table by migrations ``accounts/0002_role_groups`` and ``tickets/0002_reference_data``; administrators
+may then change a group's permissions in the admin, which is the source of truth from then on."""
 
 from __future__ import annotations
 
@@ -20,10 +20,24 @@ IMPORT_EXPORT = ("customers.import_customers", "customers.export_customers")
 ASSIGN = ("customers.assign_account_agent",)
 TEAM_READ = ("accounts.view_team", "accounts.view_user")
 AUDIT_READ = ("core.view_auditevent",)
+TICKET_READ = ("tickets.view_ticket", "tickets.view_calllog")
+TICKET_WORK = (*TICKET_READ, "tickets.add_ticket", "tickets.change_ticket", "tickets.add_calllog")
+TICKET_ALL = ("tickets.view_all_tickets",)
+PROBLEMS = ("tickets.manage_problem",)
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.AGENT: (*CUSTOMER_READ, *CUSTOMER_WRITE, *TEAM_READ),
-    Role.LEAD: (*CUSTOMER_READ, *CUSTOMER_WRITE, *PII, *IMPORT_EXPORT, *ASSIGN, *TEAM_READ, *AUDIT_READ),
+    Role.AGENT: (*CUSTOMER_READ, *CUSTOMER_WRITE, *TEAM_READ, *TICKET_WORK),
+    Role.LEAD: (
+        *CUSTOMER_READ,
+        *CUSTOMER_WRITE,
+        *PII,
+        *IMPORT_EXPORT,
+        *ASSIGN,
+        *TEAM_READ,
+        *AUDIT_READ,
+        *TICKET_WORK,
+        *PROBLEMS,
+    ),
     Role.MANAGER: (
         *CUSTOMER_READ,
         *CUSTOMER_WRITE,
@@ -32,13 +46,16 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *ASSIGN,
         *TEAM_READ,
         *AUDIT_READ,
+        *TICKET_WORK,
+        *PROBLEMS,
+        *TICKET_ALL,
         "customers.delete_customer",
         "customers.delete_contact",
         "accounts.change_team",
         "accounts.change_user",
     ),
-    Role.QA: (*CUSTOMER_READ, *TEAM_READ, *AUDIT_READ),
-    Role.ANALYST: (*CUSTOMER_READ, *TEAM_READ, "customers.export_customers"),
+    Role.QA: (*CUSTOMER_READ, *TEAM_READ, *AUDIT_READ, *TICKET_READ, *TICKET_ALL),
+    Role.ANALYST: (*CUSTOMER_READ, *TEAM_READ, "customers.export_customers", *TICKET_READ, *TICKET_ALL),
     Role.ADMIN: (),  # administrators are superusers
     Role.CUSTOMER: (),  # portal access is decided by the portal account, not by permissions
 }

@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from kefu.core.admin import AuditedAdmin
+from kefu.tickets.models import Category, CustomField, SavedView, Status, Tag
+
+
+class CustomFieldInline(admin.TabularInline[CustomField, Category]):
+    model = CustomField
+    extra = 0
+
+
+@admin.register(Category)
+class CategoryAdmin(AuditedAdmin[Category]):
+    list_display = ("code", "name", "name_en", "parent", "position", "is_active")
+    list_filter = ("is_active", "parent")
+    search_fields = ("code", "name", "name_en")
+    inlines = (CustomFieldInline,)
+
+
+@admin.register(Status)
+class StatusAdmin(AuditedAdmin[Status]):
+    list_display = ("code", "name", "name_en", "category", "sla_running", "is_default", "position")
+    list_filter = ("category", "sla_running")
+
+
+@admin.register(Tag)
+class TagAdmin(AuditedAdmin[Tag]):
+    search_fields = ("name",)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(AuditedAdmin[SavedView]):
+    list_display = ("name", "owner", "shared")

@@ -1,0 +1,413 @@
+"""Tickets (工单): the unit of work of the customer-service department, with their conversation,
+cross-department work orders (协作单), links, and the configuration they are built from."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.ids import new_public_id
+from kefu.tickets.enums import (
+    AuthorKind,
+    CallOutcome,
+    Channel,
+    CloseReason,
+    Department,
+    FieldKind,
+    LinkKind,
+    Priority,
+    StatusCategory,
+    SubtaskStatus,
+    TicketType,
+    Visibility,
+)
+
+
+class Category(models.Model):
+    """An admin-defined tree: 时效延误, 货损, 丢件, … and their children."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工单分类")
+        verbose_name_plural = _("工单分类")
+        ordering = ("position", "code")
+
+    def __str__(self) -> str:
+        return f"{self.parent} / {self.name}" if self.parent_id else self.name
+
+
+class CustomField(models.Model):
+    """A field a category's tickets carry; ``required`` is enforced on every entry path."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("分类"), on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    key = models.SlugField(_("键"), max_length=32)
+    label = models.CharField(_("名称"), max_length=64)
+    label_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=FieldKind.choices, default=FieldKind.TEXT)
+    choices = models.JSONField(_("可选值"), default=list, blank=True, help_text=_("选项类型的可选值列表"))
+    required = models.BooleanField(_("必填"), default=False)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("自定义字段")
+        verbose_name_plural = _("自定义字段")
+        ordering = ("category", "position", "key")
+        constraints = [models.UniqueConstraint(fields=["category", "key"], name="custom_field_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.category.name} · {self.label}"
+
+
+class Status(models.Model):
+    """An admin-defined status mapped onto a fixed category; says whether SLA clocks run in it."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    category = models.CharField(_("状态类别"), max_length=16, choices=StatusCategory.choices)
+    sla_running = models.BooleanField(_("SLA 计时"), default=True)
+    is_default = models.BooleanField(_("该类别默认状态"), default=False)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("工单状态")
+        verbose_name_plural = _("工单状态")
+        ordering = ("position", "code")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("名称"), max_length=32, unique=True)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("工单号"), max_length=20, unique=True)
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    subject = models.CharField(_("主题"), max_length=200)
+    description = models.TextField(_("描述"), blank=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    type = models.CharField(_("类型"), max_length=16, choices=TicketType.choices)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    priority = models.CharField(_("优先级"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("联系人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("团队"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("关注人"), blank=True, related_name="watched_tickets"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="tickets")
+    status = models.ForeignKey(
+        Status, verbose_name=_("状态"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    # Denormalised from ``status`` so queue queries filter one indexed column.
+    status_category = models.CharField(_("状态类别"), max_length=16, choices=StatusCategory.choices)
+    custom_fields = models.JSONField(_("自定义字段"), default=dict, blank=True)
+    solution_summary = models.TextField(_("解决方案摘要"), blank=True)
+    satisfaction_confirmed = models.BooleanField(_("客户确认满意"), null=True, blank=True)
+    close_reason = models.CharField(_("关闭原因"), max_length=16, choices=CloseReason.choices, blank=True)
+    close_note = models.CharField(_("关闭说明"), max_length=255, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("重开次数"), default=0)
+    is_problem = models.BooleanField(_("问题工单"), default=False, help_text=_("一次故障背后的总工单"))
+    problem = models.ForeignKey(
+        "self",
+        verbose_name=_("所属问题工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("已合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged",
+    )
+    search_text = models.TextField(editable=False, blank=True, help_text="jieba tokens for full-text search")
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("首次回复时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        permissions = [
+            ("manage_problem", _("可管理问题工单（关联事件、群发更新）")),
+            ("view_all_tickets", _("可查看全部工单")),
+        ]
+        indexes = [
+            models.Index(fields=["status_category", "-updated_at"], name="ticket_state_updated_idx"),
+            models.Index(fields=["assignee", "status_category", "-updated_at"], name="ticket_assignee_idx"),
+            models.Index(fields=["team", "status_category", "-updated_at"], name="ticket_team_idx"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
+            models.Index(fields=["problem"], name="ticket_problem_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+
+class TicketWaybill(models.Model):
+    """A waybill (运单号) a ticket is about. ``shipment_id`` is filled in once the shipments app exists,
+    so the link plugs in without rework."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waybills")
+    waybill_no = models.CharField(_("运单号"), max_length=40)
+    shipment_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("关联运单")
+        verbose_name_plural = _("关联运单")
+        constraints = [models.UniqueConstraint(fields=["ticket", "waybill_no"], name="ticket_waybill_unique")]
+        indexes = [models.Index(fields=["waybill_no"], name="ticket_waybill_no_idx")]
+
+    def __str__(self) -> str:
+        return self.waybill_no
+
+
+class TicketLink(models.Model):
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("关系"), max_length=16, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单关联")
+        verbose_name_plural = _("工单关联")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticket_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="ticket_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(_("作者类型"), max_length=16, choices=AuthorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作者"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visibility = models.CharField(_("可见性"), max_length=16, choices=Visibility.choices)
+    body_html = models.TextField(_("内容"))  # sanitised with nh3 before it is stored
+    body_text = models.TextField(blank=True)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单消息")
+        verbose_name_plural = _("工单消息")
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.body_text[:40]
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveIntegerField(_("大小"))
+    content_type = models.CharField(_("类型"), max_length=100)
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class Subtask(models.Model):
+    """A cross-department work order (协作单) with the standard hand-off record."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="subtasks")
+    department = models.CharField(_("协作部门"), max_length=16, choices=Department.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subtasks",
+    )
+    external_party = models.CharField(_("外部负责人"), max_length=100, blank=True)
+    deadline = models.DateTimeField(_("截止时间"))
+    mandatory = models.BooleanField(_("必须完成"), default=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=SubtaskStatus.choices, default=SubtaskStatus.OPEN
+    )
+    problem_description = models.TextField(_("问题描述"))
+    current_progress = models.TextField(_("当前进展"), blank=True)
+    support_needed = models.TextField(_("所需支持"))
+    carrier_contact = models.CharField(_("承运商联系人"), max_length=100, blank=True)
+    tracking_evidence = models.TextField(_("轨迹证据"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("协作单")
+        verbose_name_plural = _("协作单")
+        ordering = ("deadline", "id")
+        indexes = [models.Index(fields=["status", "deadline"], name="subtask_due_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SavedView(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("名称"), max_length=64)
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    shared = models.BooleanField(_("团队共享"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("保存的视图")
+        verbose_name_plural = _("保存的视图")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallLog(models.Model):
+    """Every call is recorded (seed 002), whoever the caller is."""
+
+    caller_number = models.CharField(_("来电号码"), max_length=20)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("联系人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接听人"), on_delete=models.PROTECT, related_name="calls"
+    )
+    summary = models.TextField(_("通话摘要"))
+    outcome = models.CharField(_("结果"), max_length=16, choices=CallOutcome.choices)
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("工单"), null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    callback_due_at = models.DateTimeField(_("回电时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("通话记录")
+        verbose_name_plural = _("通话记录")
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["caller_number", "-created_at"], name="call_number_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.caller_number} {self.created_at:%Y-%m-%d %H:%M}"

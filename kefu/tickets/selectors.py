@@ -1,0 +1,181 @@
+"""Reads shared by the agent console, the portal and the API: queues, filters, search, the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _lazy
+
+from kefu.accounts.models import TeamMembership
+from kefu.core.models import AuditAction, AuditEvent
+from kefu.customers.enums import Tier
+from kefu.tickets import text
+from kefu.tickets.access import visible_tickets
+from kefu.tickets.enums import StatusCategory, Visibility
+from kefu.tickets.models import Message, Ticket
+
+ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+
+# The console's queues: key → (label, filter for a given user). Counts come from the same filters.
+QUEUES: dict[str, Any] = {
+    "mine": _lazy("我的工单"),
+    "team": _lazy("本组工单"),
+    "unassigned": _lazy("未分配"),
+    "vip": _lazy("VIP 客户"),
+    "waiting_on_me": _lazy("等待我处理"),
+    "recent": _lazy("最近更新"),
+    "all": _lazy("全部"),
+}
+
+
+def queue_filter(user: Any, queue: str) -> Q:
+    teams = TeamMembership.objects.filter(user=user).values("team_id")
+    if queue == "mine":
+        return Q(assignee=user, status_category__in=ACTIVE)
+    if queue == "team":
+        return Q(team_id__in=teams, status_category__in=ACTIVE)
+    if queue == "unassigned":
+        return Q(assignee=None, status_category__in=ACTIVE)
+    if queue == "vip":
+        return Q(customer__tier=Tier.VIP, status_category__in=ACTIVE)
+    if queue == "waiting_on_me":
+        # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
+        return Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))
+    if queue in ("recent", "all"):
+        return Q()
+    raise KeyError(queue)
+
+
+@dataclass
+class TicketFilters:
+    """Filters any list of tickets accepts (console, saved views, API)."""
+
+    status_category: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    type: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    customer: str = ""  # customer public id
+    assignee: int | None = None
+    team: int | None = None
+    tags: list[str] = field(default_factory=list)
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    updated_since: dt.datetime | None = None
+    waybill: str = ""
+    q: str = ""
+
+
+def apply_filters(queryset: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+    if filters.status_category:
+        queryset = queryset.filter(status_category__in=filters.status_category)
+    if filters.status:
+        queryset = queryset.filter(status__code__in=filters.status)
+    if filters.type:
+        queryset = queryset.filter(type__in=filters.type)
+    if filters.category:
+        queryset = queryset.filter(category__code__in=filters.category)
+    if filters.priority:
+        queryset = queryset.filter(priority__in=filters.priority)
+    if filters.channel:
+        queryset = queryset.filter(channel__in=filters.channel)
+    if filters.customer:
+        queryset = queryset.filter(customer__public_id=filters.customer)
+    if filters.assignee is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee)
+    if filters.team is not None:
+        queryset = queryset.filter(team_id=filters.team)
+    for tag in filters.tags:
+        queryset = queryset.filter(tags__name=tag)
+    if filters.created_from:
+        queryset = queryset.filter(created_at__gte=filters.created_from)
+    if filters.created_to:
+        queryset = queryset.filter(created_at__lt=filters.created_to)
+    if filters.updated_since:
+        queryset = queryset.filter(updated_at__gte=filters.updated_since)
+    if filters.waybill:
+        queryset = queryset.filter(waybills__waybill_no=filters.waybill.strip().upper())
+    if filters.q.strip():
+        queryset = queryset.filter(search_q(filters.q))
+    return queryset
+
+
+def search_q(q: str) -> Q:
+    """Full text in Chinese and English: every jieba token of ``q`` must occur among the ticket's
+    tokens; a ticket number matches exactly."""
+    q = q.strip()
+    if q[:1] in "Tt" and q[1:].isdigit():
+        return Q(number=q.upper())
+    match = Q()
+    for token in text.tokens(q).split():
+        match &= Q(search_text__contains=token)
+    return match
+
+
+def ticket_list(user: Any, *, queue: str = "all", filters: TicketFilters | None = None) -> QuerySet[Ticket]:
+    """The tickets of a queue the user may see, filtered, newest activity first, shaped for a list."""
+    queryset = visible_tickets(user).filter(queue_filter(user, queue)).filter(merged_into=None)
+    if filters is not None:
+        queryset = apply_filters(queryset, filters)
+    return queryset.select_related("customer", "assignee", "team", "status", "category").order_by(
+        "-updated_at", "-id"
+    )
+
+
+def queue_counts(user: Any) -> dict[str, int]:
+    """Open-ticket counts per queue, in one query."""
+    base = visible_tickets(user).filter(merged_into=None)
+    aggregates = {
+        key: Count("id", filter=queue_filter(user, key)) for key in QUEUES if key not in ("recent", "all")
+    }
+    aggregates["all"] = Count("id", filter=Q(status_category__in=ACTIVE))
+    return base.aggregate(**aggregates)
+
+
+def ticket_detail(user: Any, ref: str) -> Ticket:
+    from kefu.tickets.access import access_ticket
+
+    ticket = access_ticket(user, ref)
+    return (
+        Ticket.objects.select_related(
+            "customer", "contact", "assignee", "team", "status", "category", "problem", "merged_into"
+        )
+        .prefetch_related("tags", "watchers", "waybills", "subtasks__assignee")
+        .get(pk=ticket.pk)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # "message" | "event"
+    message: Message | None = None
+    event: AuditEvent | None = None
+
+
+def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[TimelineItem]:
+    """Messages, notes and audit events in one timeline, oldest first. For a customer: public messages
+    only — internal notes and audit events never reach a customer path."""
+    messages = ticket.messages.select_related("author").prefetch_related("attachments")
+    if for_customer:
+        messages = messages.filter(visibility=Visibility.PUBLIC)
+        return [TimelineItem(at=m.created_at, kind="message", message=m) for m in messages]
+    items = [TimelineItem(at=m.created_at, kind="message", message=m) for m in messages]
+    events = AuditEvent.objects.filter(
+        content_type__app_label="tickets", content_type__model="ticket", object_id=str(ticket.pk)
+    ).exclude(action=AuditAction.VIEW_PII)
+    items += [TimelineItem(at=e.at, kind="event", event=e) for e in events.select_related("actor")]
+    return sorted(items, key=lambda item: item.at)
+
+
+def customer_recent_tickets(
+    customer_id: int, *, exclude: int | None = None, limit: int = 5
+) -> QuerySet[Ticket]:
+    queryset = Ticket.objects.filter(customer_id=customer_id).select_related("status")
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    return queryset.order_by("-created_at")[:limit]

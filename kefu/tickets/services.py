@@ -1,0 +1,616 @@
+"""Every write to a ticket. Each function is one transaction, validates before it saves, bumps the
+ticket's ``version`` and writes an audit event with the actor and the changed fields (old → new).
+
+Concurrency: writers row-lock the ticket (``access.access_ticket(..., lock=True)`` or
+``_lock``); edits that carry the ``version`` the user read fail with Conflict (HTTP 409) when the ticket
+changed since, naming what changed; tag edits are add/remove operations, so concurrent edits merge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import Team, User
+from kefu.core import audit
+from kefu.core.errors import Conflict, ValidationFailed
+from kefu.core.models import AuditAction, AuditEvent
+from kefu.core.notifications import notify
+from kefu.core.sequences import next_value
+from kefu.customers.models import Contact, Customer
+from kefu.tickets import text, workflow
+from kefu.tickets.enums import (
+    AuthorKind,
+    Channel,
+    CloseReason,
+    FieldKind,
+    Priority,
+    StatusCategory,
+    TicketType,
+    Visibility,
+)
+from kefu.tickets.models import Attachment, Category, CustomField, Message, Status, Tag, Ticket, TicketWaybill
+
+TICKET_FIELDS = (
+    "subject",
+    "description",
+    "channel",
+    "type",
+    "category",
+    "priority",
+    "customer",
+    "contact",
+    "team",
+    "assignee",
+    "status",
+    "custom_fields",
+)
+EDITABLE = (
+    "subject",
+    "description",
+    "type",
+    "category",
+    "priority",
+    "team",
+    "assignee",
+    "custom_fields",
+    "contact",
+)
+
+
+# --- numbers and configuration --------------------------------------------------------------------
+
+
+def new_ticket_number(now: dt.datetime | None = None) -> str:
+    """``T`` + local date (yymmdd) + a per-day counter: ``T2611250001`` — short enough to say on the phone."""
+    day = timezone.localtime(now or timezone.now()).strftime("%y%m%d")
+    return f"T{day}{next_value(f'ticket:{day}'):04d}"
+
+
+def default_status(category: str) -> Status:
+    status = Status.objects.filter(category=category).order_by("-is_default", "position").first()
+    if status is None:
+        raise ValidationFailed.for_field(
+            "status", _("没有配置“%(category)s”类别的状态") % {"category": category}
+        )
+    return status
+
+
+def validate_custom_fields(category: Category | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``values`` against the category's fields: every required one present, choices valid,
+    no unknown keys. Errors are named ``custom_fields.<key>``."""
+    fields = {f.key: f for f in CustomField.objects.filter(category=category)} if category else {}
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        spec = fields.get(key)
+        if spec is None:
+            errors[f"custom_fields.{key}"] = [_("该分类没有此字段")]
+            continue
+        if value in (None, ""):
+            continue
+        if spec.kind == FieldKind.CHOICE and value not in spec.choices:
+            errors[f"custom_fields.{key}"] = [
+                _("可选值：%(choices)s") % {"choices": _("、").join(str(c) for c in spec.choices)}
+            ]
+        elif spec.kind == FieldKind.NUMBER and not isinstance(value, int | float):
+            errors[f"custom_fields.{key}"] = [_("必须是数字")]
+        elif spec.kind == FieldKind.BOOL and not isinstance(value, bool):
+            errors[f"custom_fields.{key}"] = [_("必须是“是”或“否”")]
+        elif spec.kind == FieldKind.DATE:
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                errors[f"custom_fields.{key}"] = [_("日期格式应为 YYYY-MM-DD")]
+        cleaned[key] = value
+    for key, spec in fields.items():
+        if spec.required and cleaned.get(key) in (None, ""):
+            errors.setdefault(f"custom_fields.{key}", []).append(
+                _("“%(label)s”为必填项") % {"label": spec.label}
+            )
+    if errors:
+        raise ValidationFailed(_("分类要求的字段不完整或有误"), fields=errors)
+    return cleaned
+
+
+def _choice(value: str, choices: Any, name: str, errors: dict[str, list[str]]) -> None:
+    if value not in choices.values:
+        errors.setdefault(name, []).append(_("取值 %(value)r 无效") % {"value": value})
+
+
+def _clean_waybills(waybills: Iterable[str]) -> list[str]:
+    cleaned = []
+    for raw in waybills:
+        number = raw.strip().upper()
+        if not number:
+            continue
+        if len(number) > 40 or not number.replace("-", "").isalnum():
+            raise ValidationFailed.for_field("waybills", _("运单号无效：%(number)s") % {"number": raw})
+        cleaned.append(number)
+    return list(dict.fromkeys(cleaned))
+
+
+def _reindex(ticket: Ticket) -> None:
+    waybills = " ".join(ticket.waybills.values_list("waybill_no", flat=True))
+    ticket.search_text = text.tokens(ticket.number, ticket.subject, ticket.description, waybills)
+
+
+def _touch(ticket: Ticket, fields: list[str]) -> None:
+    ticket.version += 1
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    """409 naming what changed since ``version`` (from the audit trail) if the ticket moved on."""
+    if version is None or version == ticket.version:
+        return
+    changed = sorted(
+        {
+            name
+            for changes in AuditEvent.objects.filter(
+                content_type__app_label="tickets", content_type__model="ticket", object_id=str(ticket.pk)
+            )
+            .exclude(action__in=(AuditAction.VIEW_PII, AuditAction.CREATE))
+            .order_by("-at")
+            .values_list("changes", flat=True)[: max(ticket.version - version, 1)]
+            for name in changes
+        }
+    )
+    raise Conflict(
+        _("工单已被他人修改（你的版本 %(mine)s，当前版本 %(current)s），变更字段：%(fields)s。请刷新后重试。")
+        % {"mine": version, "current": ticket.version, "fields": _("、").join(changed) or "—"}
+    )
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TicketData:
+    """A new ticket as any entry path (agent form, portal, API, e-mail, chat) gives it."""
+
+    subject: str
+    channel: str
+    type: str
+    description: str = ""
+    category: Category | None = None
+    priority: str = Priority.NORMAL
+    customer: Customer | None = None
+    contact: Contact | None = None
+    team: Team | None = None
+    assignee: User | None = None
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    tags: Sequence[str] = ()
+    waybills: Sequence[str] = ()
+
+
+@transaction.atomic
+def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind.AGENT) -> Ticket:
+    errors: dict[str, list[str]] = {}
+    subject = data.subject.strip()
+    if not subject:
+        errors["subject"] = [_("主题不能为空")]
+    elif len(subject) > 200:
+        errors["subject"] = [_("主题不能超过 200 字")]
+    _choice(data.channel, Channel, "channel", errors)
+    _choice(data.type, TicketType, "type", errors)
+    _choice(data.priority, Priority, "priority", errors)
+    if (
+        data.contact is not None
+        and data.customer is not None
+        and data.contact.customer_id != data.customer.pk
+    ):
+        errors["contact"] = [_("联系人不属于该客户")]
+    if data.assignee is not None and (
+        not data.assignee.is_active or getattr(data.assignee, "is_portal_user", False)
+    ):
+        errors["assignee"] = [_("处理人必须是在职员工")]
+    custom: dict[str, Any] = {}
+    try:
+        custom = validate_custom_fields(data.category, data.custom_fields)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    waybills: list[str] = []
+    try:
+        waybills = _clean_waybills(data.waybills)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_("工单信息有误"), fields=errors)
+    status = default_status(StatusCategory.OPEN if data.assignee else StatusCategory.NEW)
+    customer = data.customer or (data.contact.customer if data.contact else None)
+    ticket = Ticket.objects.create(
+        number=new_ticket_number(),
+        subject=subject,
+        description=data.description.strip(),
+        channel=data.channel,
+        type=data.type,
+        category=data.category,
+        priority=data.priority,
+        customer=customer,
+        contact=data.contact,
+        team=data.team,
+        assignee=data.assignee,
+        status=status,
+        status_category=status.category,
+        custom_fields=custom,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    TicketWaybill.objects.bulk_create([TicketWaybill(ticket=ticket, waybill_no=w) for w in waybills])
+    _set_tags(ticket, add=data.tags, remove=())
+    _reindex(ticket)
+    ticket.save(update_fields=["search_text"])
+    audit.record_created(actor=actor, obj=ticket, fields=TICKET_FIELDS)
+    return ticket
+
+
+# --- edit -----------------------------------------------------------------------------------------
+
+
+def _set_tags(ticket: Ticket, *, add: Iterable[str], remove: Iterable[str]) -> tuple[list[str], list[str]]:
+    names = [n.strip() for n in add if n and n.strip()]
+    for name in names:
+        if len(name) > 32:
+            raise ValidationFailed.for_field("tags", _("标签不能超过 32 字：%(tag)s") % {"tag": name})
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    Tag.objects.bulk_create([Tag(name=n) for n in names if n not in existing], ignore_conflicts=True)
+    before = set(ticket.tags.values_list("name", flat=True))
+    ticket.tags.add(*Tag.objects.filter(name__in=names))
+    ticket.tags.remove(*Tag.objects.filter(name__in=[n.strip() for n in remove]))
+    after = set(ticket.tags.values_list("name", flat=True))
+    return sorted(after - before), sorted(before - after)
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    version: int | None,
+    changes: Mapping[str, Any],
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+    waybills: Sequence[str] | None = None,
+) -> Ticket:
+    """Change editable fields. ``version`` is the version the user edited (None: don't check — bulk
+    actions and integrations that want last-writer-wins on the fields they name)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            _("不支持修改的字段"), fields={n: [_("不允许修改此字段")] for n in sorted(unknown)}
+        )
+    locked = _lock(ticket)
+    _check_version(locked, version)
+    if locked.status_category == StatusCategory.CLOSED:
+        raise ValidationFailed.for_field("status", _("工单已关闭，请先重新打开"))
+    errors: dict[str, list[str]] = {}
+    if "subject" in changes and not str(changes["subject"] or "").strip():
+        errors["subject"] = [_("主题不能为空")]
+    if "type" in changes:
+        _choice(changes["type"], TicketType, "type", errors)
+    if "priority" in changes:
+        _choice(changes["priority"], Priority, "priority", errors)
+    category = changes.get("category", locked.category)
+    custom = changes.get("custom_fields", locked.custom_fields)
+    if "category" in changes or "custom_fields" in changes:
+        try:
+            custom = validate_custom_fields(category, custom)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_("工单信息有误"), fields=errors)
+    before = audit.snapshot(locked, EDITABLE)
+    for name, value in changes.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    locked.custom_fields = custom
+    diff = audit.diff(before, locked)
+    added, removed = _set_tags(locked, add=add_tags, remove=remove_tags)
+    if added or removed:
+        diff["tags"] = [removed, added]
+    if waybills is not None:
+        wanted = _clean_waybills(waybills)
+        current = sorted(locked.waybills.values_list("waybill_no", flat=True))
+        if sorted(wanted) != current:
+            locked.waybills.exclude(waybill_no__in=wanted).delete()
+            TicketWaybill.objects.bulk_create(
+                [TicketWaybill(ticket=locked, waybill_no=w) for w in wanted if w not in current]
+            )
+            diff["waybills"] = [current, sorted(wanted)]
+    if diff:
+        _reindex(locked)
+        _touch(locked, [*EDITABLE, "search_text"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
+    return locked
+
+
+@transaction.atomic
+def ticket_assign(
+    *, actor: Any, ticket: Ticket, assignee: User | None, team: Team | None = None, version: int | None = None
+) -> Ticket:
+    if assignee is not None and (not assignee.is_active or getattr(assignee, "is_portal_user", False)):
+        raise ValidationFailed.for_field("assignee", _("处理人必须是在职员工"))
+    changes: dict[str, Any] = {"assignee": assignee}
+    if team is not None:
+        changes["team"] = team
+    updated = ticket_update(actor=actor, ticket=ticket, version=version, changes=changes)
+    if assignee is not None and updated.status_category == StatusCategory.NEW:
+        updated = _move(actor=actor, ticket=updated, status=default_status(StatusCategory.OPEN))
+    if assignee is not None and assignee != actor:
+        notify(
+            users=[assignee],
+            kind="assigned",
+            title=_("工单 %(number)s 已分配给你：%(subject)s")
+            % {"number": updated.number, "subject": updated.subject},
+            url=f"/tickets/{updated.number}/",
+            key=f"assigned:{updated.pk}:{updated.version}",
+        )
+    return updated
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+
+def _move(*, actor: Any, ticket: Ticket, status: Status, extra: Mapping[str, Any] | None = None) -> Ticket:
+    """Precondition: ``ticket`` is row-locked. Apply an allowed status change and audit it."""
+    fields = ["status", "status_category", *(extra or {})]
+    before = audit.snapshot(ticket, fields)
+    ticket.status = status
+    ticket.status_category = status.category
+    for name, value in (extra or {}).items():
+        setattr(ticket, name, value)
+    _touch(ticket, fields)
+    audit.record(actor=actor, action=AuditAction.UPDATE, obj=ticket, changes=audit.diff(before, ticket))
+    return ticket
+
+
+@transaction.atomic
+def ticket_transition(*, actor: Any, ticket: Ticket, status: Status, version: int | None = None) -> Ticket:
+    """Move to an open, pending or new status. Resolving, closing and reopening have their own services
+    because they need more than a status (a summary, a confirmation, the reopen window)."""
+    locked = _lock(ticket)
+    _check_version(locked, version)
+    if status.category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        raise ValidationFailed.for_field("status", _("请使用“解决”或“关闭”操作"))
+    if locked.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        raise ValidationFailed.for_field("status", _("请使用“重新打开”操作"))
+    workflow.check_transition(locked.status_category, status.category)
+    return _move(actor=actor, ticket=locked, status=status)
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, actor: Any, ticket: Ticket, solution_summary: str, version: int | None = None
+) -> Ticket:
+    locked = _lock(ticket)
+    _check_version(locked, version)
+    summary = solution_summary.strip()
+    if not summary:
+        raise ValidationFailed.for_field("solution_summary", _("解决工单需要填写解决方案摘要"))
+    workflow.check_transition(locked.status_category, StatusCategory.RESOLVED)
+    open_mandatory = locked.subtasks.filter(mandatory=True).exclude(status__in=("done", "cancelled"))
+    if open_mandatory.exists():
+        titles = _("、").join(open_mandatory.values_list("title", flat=True))
+        raise ValidationFailed.for_field(
+            "subtasks", _("还有必须完成的协作单未完成：%(titles)s") % {"titles": titles}
+        )
+    return _move(
+        actor=actor,
+        ticket=locked,
+        status=default_status(StatusCategory.RESOLVED),
+        extra={"solution_summary": summary, "resolved_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def ticket_close(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    satisfaction_confirmed: bool,
+    reason: str = CloseReason.CONFIRMED,
+    note: str = "",
+    version: int | None = None,
+) -> Ticket:
+    """Close a resolved ticket: the customer confirmed satisfaction, or the reason why not
+    (e.g. unreachable after N attempts, with the attempts in ``note``)."""
+    locked = _lock(ticket)
+    _check_version(locked, version)
+    workflow.check_transition(locked.status_category, StatusCategory.CLOSED)
+    if not satisfaction_confirmed and (reason == CloseReason.CONFIRMED or reason not in CloseReason.values):
+        raise ValidationFailed.for_field("reason", _("客户未确认满意时需要说明原因"))
+    if not satisfaction_confirmed and not note.strip():
+        raise ValidationFailed.for_field("note", _("请记录未确认满意的情况（例如联系了几次）"))
+    return _move(
+        actor=actor,
+        ticket=locked,
+        status=default_status(StatusCategory.CLOSED),
+        extra={
+            "satisfaction_confirmed": satisfaction_confirmed,
+            "close_reason": CloseReason.CONFIRMED if satisfaction_confirmed else reason,
+            "close_note": note.strip()[:255],
+            "closed_at": timezone.now(),
+        },
+    )
+
+
+@transaction.atomic
+def ticket_reopen(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
+    """Reopen a resolved ticket, or a closed one within ``KEFU_REOPEN_WINDOW_DAYS``. After the window a
+    new ticket is opened, linked to the old one, and returned instead."""
+    from kefu.tickets.models import TicketLink
+
+    locked = _lock(ticket)
+    if locked.status_category not in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        raise ValidationFailed.for_field("status", _("只有已解决或已关闭的工单可以重新打开"))
+    if locked.merged_into_id is not None:
+        raise ValidationFailed.for_field("status", _("已合并的工单不能重新打开"))
+    window = dt.timedelta(days=settings.KEFU_REOPEN_WINDOW_DAYS)
+    if (
+        locked.status_category == StatusCategory.CLOSED
+        and locked.closed_at
+        and timezone.now() - locked.closed_at > window
+    ):
+        follow_up = ticket_create(
+            actor=actor,
+            data=TicketData(
+                subject=locked.subject,
+                description=reason or locked.description,
+                channel=locked.channel,
+                type=locked.type,
+                category=locked.category,
+                priority=locked.priority,
+                customer=locked.customer,
+                contact=locked.contact,
+                team=locked.team,
+                assignee=locked.assignee,
+                custom_fields=locked.custom_fields,
+                waybills=list(locked.waybills.values_list("waybill_no", flat=True)),
+            ),
+        )
+        TicketLink.objects.create(source=follow_up, target=locked, kind="follow_up", created_by=_user(actor))
+        return follow_up
+    reopened = _move(
+        actor=actor,
+        ticket=locked,
+        status=default_status(StatusCategory.OPEN),
+        extra={"reopened_count": locked.reopened_count + 1, "resolved_at": None, "closed_at": None},
+    )
+    if reason.strip():
+        message_add(actor=actor, ticket=reopened, body=reason, visibility=Visibility.INTERNAL)
+    return reopened
+
+
+def _user(actor: Any) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+# --- conversation ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_bytes: int
+    allowed_types: frozenset[str]
+
+
+def attachment_limits() -> AttachmentLimits:
+    return AttachmentLimits(
+        max_bytes=settings.KEFU_ATTACHMENT_MAX_BYTES, allowed_types=frozenset(settings.KEFU_ATTACHMENT_TYPES)
+    )
+
+
+def _check_attachment(upload: UploadedFile) -> str:
+    import mimetypes
+
+    limits = attachment_limits()
+    name = upload.name or "file"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if content_type not in limits.allowed_types:
+        raise ValidationFailed.for_field(
+            "attachments", _("不允许的附件类型：%(name)s（%(type)s）") % {"name": name, "type": content_type}
+        )
+    if (upload.size or 0) > limits.max_bytes:
+        raise ValidationFailed.for_field(
+            "attachments",
+            _("附件 %(name)s 超过上限 %(limit)s MB")
+            % {"name": name, "limit": limits.max_bytes // (1024 * 1024)},
+        )
+    return content_type
+
+
+@transaction.atomic
+def message_add(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    body: str,
+    visibility: str,
+    author_kind: str = AuthorKind.AGENT,
+    contact: Contact | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    seen_version: int | None = None,
+) -> Message:
+    """Add a public reply or an internal note. A reply composed while the ticket changed
+    (``seen_version`` older than the ticket) is held: Conflict naming the change, nothing sent."""
+    locked = _lock(ticket)
+    _check_version(locked, seen_version)
+    if visibility not in Visibility.values:
+        raise ValidationFailed.for_field("visibility", _("取值 %(value)r 无效") % {"value": visibility})
+    if author_kind in (AuthorKind.CUSTOMER,) and visibility != Visibility.PUBLIC:
+        raise ValidationFailed.for_field("visibility", _("客户不能添加内部备注"))
+    if locked.status_category == StatusCategory.CLOSED and visibility == Visibility.PUBLIC:
+        raise ValidationFailed.for_field("status", _("工单已关闭，不能再回复；请重新打开或新建工单"))
+    safe = text.sanitize(body.strip())
+    plain = text.to_text(safe)
+    if not plain and not attachments:
+        raise ValidationFailed.for_field("body", _("内容不能为空"))
+    if len(body) > 50_000:
+        raise ValidationFailed.for_field("body", _("内容不能超过 50000 字"))
+    types = [_check_attachment(upload) for upload in attachments]
+    message = Message.objects.create(
+        ticket=locked,
+        author_kind=author_kind,
+        author=_user(actor),
+        contact=contact,
+        visibility=visibility,
+        body_html=safe,
+        body_text=plain,
+    )
+    for upload, content_type in zip(attachments, types, strict=True):
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            name=(upload.name or "file")[:255],
+            size=upload.size or 0,
+            content_type=content_type,
+        )
+    mentioned = list(
+        User.objects.filter(username__in=text.MENTION.findall(plain), is_active=True).exclude(role="customer")
+    )
+    if mentioned:
+        message.mentions.set(mentioned)
+        notify(
+            users=[u for u in mentioned if u != actor],
+            kind="mention",
+            title=_("%(who)s 在工单 %(number)s 中提到了你") % {"who": str(actor), "number": locked.number},
+            url=f"/tickets/{locked.number}/#m{message.pk}",
+            key=f"mention:{message.pk}",
+        )
+    fields = ["search_text"]
+    locked.search_text = f"{locked.search_text} {text.tokens(plain)}".strip()
+    if (
+        visibility == Visibility.PUBLIC
+        and author_kind == AuthorKind.AGENT
+        and locked.first_response_at is None
+    ):
+        locked.first_response_at = message.created_at
+        fields.append("first_response_at")
+    if author_kind == AuthorKind.CUSTOMER and locked.status_category in (
+        StatusCategory.PENDING,
+        StatusCategory.RESOLVED,
+    ):
+        # The customer answered: the ticket needs the agent again.
+        locked.status = default_status(StatusCategory.OPEN)
+        locked.status_category = locked.status.category
+        fields += ["status", "status_category"]
+    _touch(locked, fields)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=message,
+        changes={"ticket": [None, locked.number], "visibility": [None, visibility]},
+    )
+    return message
