@@ -189,6 +189,10 @@ KEFU_ATTACHMENT_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/zip",
 )
+# Largest multipart (file upload) body under /api/: a few attachments at the per-file limit.
+KEFU_API_MAX_UPLOAD_BYTES = int(
+    os.environ.get("KEFU_API_MAX_UPLOAD_BYTES", str(5 * KEFU_ATTACHMENT_MAX_BYTES + 1024 * 1024))
+)
 # Days after closing during which a ticket can be reopened; later, a linked follow-up ticket is opened.
 KEFU_REOPEN_WINDOW_DAYS = int(os.environ.get("KEFU_REOPEN_WINDOW_DAYS", "7"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEFU_API_MAX_BODY_BYTES

@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("", include("kefu.accounts.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
+    path("portal/tickets/", include("kefu.tickets.portal_urls")),
     path("portal/", include("kefu.customers.portal_urls")),
 ]
 

@@ -10,8 +10,15 @@ from kefu.accounts.models import User
 
 def sections_for(user: User) -> list[dict[str, str]]:
     if user.is_portal_user:
-        return [{"label": _("我的企业"), "url": reverse("portal-home")}]
+        return [
+            {"label": _("我的企业"), "url": reverse("portal-home")},
+            {"label": _("我的工单"), "url": reverse("portal-ticket-list")},
+        ]
     sections = [{"label": _("工作台"), "url": reverse("home")}]
+    if user.has_perm("tickets.view_ticket"):
+        sections.append({"label": _("工单"), "url": reverse("ticket-queue")})
+    if user.has_perm("tickets.view_calllog"):
+        sections.append({"label": _("通话记录"), "url": reverse("ticket-calls")})
     if user.has_perm("customers.view_customer"):
         sections.append({"label": _("客户"), "url": reverse("customer-list")})
     if user.has_perm("customers.import_customers"):

@@ -58,7 +58,7 @@ class BrowserSessionAuth(SessionAuth):
 
 def _field_path(loc: list[Any]) -> str:
     # ninja reports ("body", "payload", "phone"); callers want "phone".
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "payload")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "payload", "file")]
     return ".".join(parts) or "__all__"
 
 

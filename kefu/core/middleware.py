@@ -21,6 +21,9 @@ class RequestSizeLimitMiddleware:
             except ValueError:
                 length = 0
             limit = settings.KEFU_API_MAX_BODY_BYTES
+            if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+                # Uploads stream to disk; each file is then checked against the attachment limit.
+                limit = settings.KEFU_API_MAX_UPLOAD_BYTES
             if length > limit:
                 return JsonResponse(
                     {

@@ -1,14 +1,23 @@
-"""Keyset (cursor) pagination: pages stay as fast at row 1,000,000 as at row 1."""
+"""Keyset (cursor) pagination: pages stay as fast at row 1,000,000 as at row 1.
+
+Two keysets share one cursor format (an opaque, url-safe base64 JSON object):
+
+- by primary key, newest first (:func:`keyset_page`): ``{"id": 42}``;
+- by a timestamp with the primary key as tie-breaker, either direction (:func:`keyset_page` with
+  ``by="updated_at"``): ``{"at": "2026-11-25T12:00:00.123456+00:00", "id": 42}``. Rows sharing a
+  timestamp are never skipped or repeated, because the id breaks the tie.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
@@ -29,26 +38,82 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed.for_field("cursor", _("分页游标无效"))
+
+
+def _decode(cursor: str) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        value = data["id"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ValidationFailed.for_field("cursor", _("分页游标无效")) from None
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise _invalid_cursor() from None
+
+
+def _int_id(data: Any) -> int:
+    value = data.get("id") if isinstance(data, dict) else None
     if not isinstance(value, int) or isinstance(value, bool):  # JSON true would page from id 1
-        raise ValidationFailed.for_field("cursor", _("分页游标无效"))
+        raise _invalid_cursor()
     return value
 
 
-def keyset_page(queryset: QuerySet[M], *, cursor: str | None, limit: int = DEFAULT_LIMIT) -> Page[M]:
-    """Newest first by primary key; ``cursor`` is the opaque value of the previous page's ``next_cursor``."""
+def decode_cursor(cursor: str) -> int:
+    return _int_id(_decode(cursor))
+
+
+def encode_time_cursor(at: dt.datetime, last_id: int) -> str:
+    payload = json.dumps({"at": at.isoformat(), "id": last_id})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_time_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    data = _decode(cursor)
+    last_id = _int_id(data)
+    raw = data.get("at")
+    if not isinstance(raw, str):
+        raise _invalid_cursor()
+    try:
+        at = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise _invalid_cursor() from None
+    if at.tzinfo is None:  # we only ever write aware timestamps: a naive one was made up
+        raise _invalid_cursor()
+    return at, last_id
+
+
+def keyset_page(
+    queryset: QuerySet[M],
+    *,
+    cursor: str | None,
+    limit: int = DEFAULT_LIMIT,
+    by: str | None = None,
+    descending: bool = True,
+) -> Page[M]:
+    """One page; ``cursor`` is the opaque value of the previous page's ``next_cursor``.
+
+    Without ``by``: newest first by primary key. With ``by`` (a non-null datetime column such as
+    ``updated_at``): ordered by ``(by, pk)``, newest first or, with ``descending=False``, oldest first —
+    an index on ``(by, id)`` serves it. A row whose ``by`` changes between two pages moves in the order:
+    it may then show up again (oldest first: it moved behind the cursor) or not at all on this walk."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.for_field("limit", _("limit 必须在 1 到 %(max)s 之间") % {"max": MAX_LIMIT})
-    queryset = queryset.order_by("-pk")
-    if cursor:
-        queryset = queryset.filter(pk__lt=decode_cursor(cursor))
+    if by is None:
+        queryset = queryset.order_by("-pk")
+        if cursor:
+            queryset = queryset.filter(pk__lt=decode_cursor(cursor))
+    else:
+        sign = "-" if descending else ""
+        queryset = queryset.order_by(f"{sign}{by}", f"{sign}pk")
+        if cursor:
+            at, last_id = decode_time_cursor(cursor)
+            after = "lt" if descending else "gt"
+            queryset = queryset.filter(Q(**{f"{by}__{after}": at}) | Q(**{by: at, f"pk__{after}": last_id}))
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].pk) if has_more and rows else None)
+    if not (has_more and rows):
+        return Page(items=rows, next_cursor=None)
+    last = rows[-1]
+    if by is None:
+        return Page(items=rows, next_cursor=encode_cursor(last.pk))
+    return Page(items=rows, next_cursor=encode_time_cursor(getattr(last, by), last.pk))

@@ -139,8 +139,11 @@ def _clean_waybills(waybills: Iterable[str]) -> list[str]:
 
 
 def _reindex(ticket: Ticket) -> None:
+    """Rebuild ``search_text`` from the ticket's fields, waybills and messages (``message_add`` appends a
+    message's tokens; a rebuild must keep them, or an edit would make the conversation unsearchable)."""
     waybills = " ".join(ticket.waybills.values_list("waybill_no", flat=True))
-    ticket.search_text = text.tokens(ticket.number, ticket.subject, ticket.description, waybills)
+    messages = ticket.messages.values_list("body_text", flat=True) if ticket.pk else []
+    ticket.search_text = text.tokens(ticket.number, ticket.subject, ticket.description, waybills, *messages)
 
 
 def _touch(ticket: Ticket, fields: list[str]) -> None:
@@ -299,6 +302,14 @@ def ticket_update(
     errors: dict[str, list[str]] = {}
     if "subject" in changes and not str(changes["subject"] or "").strip():
         errors["subject"] = [_("主题不能为空")]
+    elif "subject" in changes and len(str(changes["subject"]).strip()) > 200:
+        errors["subject"] = [_("主题不能超过 200 字")]
+    assignee = changes.get("assignee")
+    if assignee is not None and (not assignee.is_active or getattr(assignee, "is_portal_user", False)):
+        errors["assignee"] = [_("处理人必须是在职员工")]
+    contact = changes.get("contact")
+    if contact is not None and locked.customer_id is not None and contact.customer_id != locked.customer_id:
+        errors["contact"] = [_("联系人不属于该客户")]
     if "type" in changes:
         _choice(changes["type"], TicketType, "type", errors)
     if "priority" in changes:
@@ -602,7 +613,11 @@ def message_add(
         StatusCategory.PENDING,
         StatusCategory.RESOLVED,
     ):
-        # The customer answered: the ticket needs the agent again.
+        # The customer answered: the ticket needs the agent again (after a resolution, that is a reopen).
+        if locked.status_category == StatusCategory.RESOLVED:
+            locked.reopened_count += 1
+            locked.resolved_at = None
+            fields += ["reopened_count", "resolved_at"]
         locked.status = default_status(StatusCategory.OPEN)
         locked.status_category = locked.status.category
         fields += ["status", "status_category"]

@@ -64,8 +64,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def _migrated_data(transactional_db: None) -> None:
     """Live-server tests run on a database that transactional tests flush (some without recreating
-    permissions): put back what migrations wrote — content types, permissions, role groups, skills
-    and segments."""
+    permissions): put back what migrations wrote — content types, permissions, role groups, skills,
+    segments and the ticket categories, statuses and category fields."""
     import importlib
 
     from django.apps import apps
@@ -84,6 +84,7 @@ def _migrated_data(transactional_db: None) -> None:
             ]
         )
     importlib.import_module("kefu.customers.migrations.0002_reference_skills_segments").seed(apps, None)
+    importlib.import_module("kefu.tickets.migrations.0002_reference_data").seed_reference(apps)
 
 
 @pytest.fixture(autouse=True)

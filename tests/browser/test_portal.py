@@ -26,7 +26,7 @@ def test_portal_user_lands_on_portal_with_only_their_organization(page, log_in):
     expect(page.locator("main")).not_to_contain_text("赵六")
     # Staff pages are closed to portal users, and the top bar offers only the portal.
     nav = page.get_by_role("navigation")
-    expect(nav.get_by_role("link")).to_have_count(1)
+    expect(nav.get_by_role("link")).to_have_count(2)  # 我的企业 · 我的工单
     response = page.goto("/customers/")
     assert response.status == 403
     response = page.goto(f"/customers/{other.public_id}/")

@@ -47,7 +47,8 @@ ROLE_PERMISSIONS = {
 }
 
 
-def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+def seed_reference(apps: Apps) -> None:
+    """Categories, statuses and category fields (tests that flush the database call this again)."""
     Category = apps.get_model("tickets", "Category")
     Status = apps.get_model("tickets", "Status")
     CustomField = apps.get_model("tickets", "CustomField")
@@ -72,6 +73,9 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
                     "position": position,
                 },
             )
+
+
+def grant_permissions(apps: Apps) -> None:
     app_config = apps.get_app_config("tickets")
     app_config.models_module = True  # the migration state's stub lacks it; create_permissions checks it
     create_permissions(app_config, apps=apps, verbosity=0)
@@ -81,6 +85,11 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.add(*Permission.objects.filter(content_type__app_label="tickets", codename__in=codenames))
+
+
+def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    seed_reference(apps)
+    grant_permissions(apps)
 
 
 class Migration(migrations.Migration):

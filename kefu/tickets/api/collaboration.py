@@ -1,0 +1,329 @@
+"""Working together: merge, split, links, cross-department subtasks (协作单), problem tickets and incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+
+from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
+from kefu.tickets import collaboration
+from kefu.tickets.access import access_ticket
+from kefu.tickets.api.common import (
+    agent_ref,
+    is_portal,
+    router,
+    shown,
+    writable,
+)
+from kefu.tickets.api.schemas import (
+    AgentOut,
+    Strict,
+    TicketOut,
+)
+from kefu.tickets.enums import Department, LinkKind, SubtaskStatus
+from kefu.tickets.models import Subtask, Ticket
+
+# --- working together: merge, split, links, subtasks, problems ------------------------------------
+# Staff writers only (portal users get 403, QA and analysts 403); the problem services also require
+# ``tickets.manage_problem`` themselves. A ticket named in a body that the caller cannot see is a 422 on
+# that field, exactly like a ticket that does not exist.
+
+
+def _other(request: HttpRequest, ref: str, field: str) -> Ticket:
+    try:
+        return access_ticket(request.user, ref)
+    except NotFound:
+        raise ValidationFailed.for_field(field, _("工单 %(ref)s 不存在") % {"ref": ref}) from None
+
+
+class MergeIn(Strict):
+    into: str = Field(..., max_length=32, description="The surviving ticket (public id or number)")
+
+
+class SplitIn(Strict):
+    message: int = Field(..., description="Id of the message that becomes the new ticket")
+    subject: str = Field(..., max_length=200)
+
+
+class LinkIn(Strict):
+    other: str = Field(..., max_length=32, description="Public id or number of the other ticket")
+    kind: LinkKind = LinkKind.RELATED
+
+
+class LinkOut(Schema):
+    source: str
+    target: str
+    kind: str
+    created_at: dt.datetime
+
+
+class SubtaskIn(Strict):
+    department: Department
+    title: str = Field(..., max_length=200)
+    deadline: dt.datetime
+    problem_description: str = Field(..., max_length=5000)
+    support_needed: str = Field(..., max_length=5000)
+    current_progress: str = Field("", max_length=5000)
+    assignee: int | None = None
+    external_party: str = Field("", max_length=100)
+    mandatory: bool = True
+    carrier_contact: str = Field("", max_length=100)
+    tracking_evidence: str = Field("", max_length=5000)
+
+
+class SubtaskPatch(Strict):
+    version: int = Field(..., description="The version you read; a newer stored version gives 409")
+    department: Department | None = None
+    title: str | None = Field(None, max_length=200)
+    deadline: dt.datetime | None = None
+    problem_description: str | None = Field(None, max_length=5000)
+    support_needed: str | None = Field(None, max_length=5000)
+    current_progress: str | None = Field(None, max_length=5000)
+    assignee: int | None = Field(None, description="Agent id; null clears it")
+    external_party: str | None = Field(None, max_length=100)
+    mandatory: bool | None = None
+    carrier_contact: str | None = Field(None, max_length=100)
+    tracking_evidence: str | None = Field(None, max_length=5000)
+
+
+class SubtaskStatusIn(Strict):
+    status: SubtaskStatus
+
+
+class SubtaskOut(Schema):
+    id: int
+    department: str
+    title: str
+    status: str
+    assignee: AgentOut | None
+    external_party: str
+    deadline: dt.datetime
+    mandatory: bool
+    problem_description: str
+    current_progress: str
+    support_needed: str
+    carrier_contact: str
+    tracking_evidence: str
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    version: int
+
+
+class IncidentsIn(Strict):
+    tickets: list[str] = Field(default_factory=list, max_length=200, description="Public ids or numbers")
+    waybills: list[str] = Field(
+        default_factory=list, max_length=200, description="Link every open ticket about these"
+    )
+
+
+class IncidentsOut(Schema):
+    linked: list[str]
+
+
+class ProblemUpdateIn(Strict):
+    body: str = Field(..., max_length=50_000)
+    update_id: str = Field(
+        ..., max_length=64, description="Your id for this update: a retry posts nothing twice"
+    )
+
+
+class ProblemUpdateOut(Schema):
+    posted: int
+
+
+class ProblemResolveIn(Strict):
+    solution_summary: str = Field(..., max_length=5000)
+    resolve_incidents: bool = True
+
+
+class ProblemResolveOut(Schema):
+    problem: TicketOut
+    resolved: list[str]
+    skipped: list[str]
+
+
+def _subtask_out(subtask: Subtask) -> dict[str, Any]:
+    assignee = subtask.assignee
+    return {
+        "id": subtask.pk,
+        "department": subtask.department,
+        "title": subtask.title,
+        "status": subtask.status,
+        "assignee": {"id": assignee.pk, "username": assignee.username, "full_name": assignee.full_name}
+        if assignee
+        else None,
+        "external_party": subtask.external_party,
+        "deadline": subtask.deadline,
+        "mandatory": subtask.mandatory,
+        "problem_description": subtask.problem_description,
+        "current_progress": subtask.current_progress,
+        "support_needed": subtask.support_needed,
+        "carrier_contact": subtask.carrier_contact,
+        "tracking_evidence": subtask.tracking_evidence,
+        "created_at": subtask.created_at,
+        "completed_at": subtask.completed_at,
+        "version": subtask.version,
+    }
+
+
+def _subtask_of(ticket: Ticket, subtask_id: int) -> Subtask:
+    subtask = ticket.subtasks.select_related("assignee").filter(pk=subtask_id).first()
+    if subtask is None:
+        raise NotFound(_("协作单不存在"))
+    return subtask
+
+
+@router.post("/{ref}/merge", response=TicketOut, summary="Merge this duplicate into another ticket")
+def merge_ticket(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
+    source = writable(request, ref)
+    target = _other(request, payload.into, "into")
+    survivor = collaboration.ticket_merge(actor=request.user, source=source, target=target)
+    return shown(request, survivor)
+
+
+@router.post("/{ref}/split", response={201: TicketOut}, summary="Move one message into a new ticket")
+def split_ticket(request: HttpRequest, ref: str, payload: SplitIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    message = ticket.messages.filter(pk=payload.message).first()
+    if message is None:
+        raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
+    new = collaboration.ticket_split(actor=request.user, message=message, subject=payload.subject)
+    return shown(request, new)
+
+
+@router.post("/{ref}/links", response={201: LinkOut}, summary="Link to another ticket")
+def link_ticket(request: HttpRequest, ref: str, payload: LinkIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    other = _other(request, payload.other, "other")
+    link = collaboration.ticket_link(actor=request.user, ticket=ticket, other=other, kind=payload.kind)
+    return {"source": ticket.number, "target": other.number, "kind": link.kind, "created_at": link.created_at}
+
+
+@router.delete("/{ref}/links/{other}", response={204: None}, summary="Remove a link (?kind=related)")
+def unlink_ticket(request: HttpRequest, ref: str, other: str, kind: LinkKind = LinkKind.RELATED) -> None:
+    ticket = writable(request, ref)
+    collaboration.ticket_unlink(
+        actor=request.user, ticket=ticket, other=_other(request, other, "other"), kind=kind
+    )
+
+
+@router.get("/{ref}/subtasks", response=list[SubtaskOut], summary="Cross-department work orders (staff)")
+def list_subtasks(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    ticket = access_ticket(request.user, ref)
+    if is_portal(request.user):
+        raise PermissionDenied(_("协作单仅供内部查看"))
+    return [_subtask_out(s) for s in ticket.subtasks.select_related("assignee")]
+
+
+@router.post("/{ref}/subtasks", response={201: SubtaskOut}, summary="Hand part of the ticket to a department")
+def create_subtask(request: HttpRequest, ref: str, payload: SubtaskIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    values = payload.model_dump()
+    values["assignee"] = agent_ref(payload.assignee)
+    subtask = collaboration.subtask_create(actor=request.user, ticket=ticket, **values)
+    return _subtask_out(subtask)
+
+
+SUBTASK_NOT_NULL = (
+    "department",
+    "title",
+    "deadline",
+    "problem_description",
+    "support_needed",
+    "current_progress",
+    "external_party",
+    "mandatory",
+    "carrier_contact",
+    "tracking_evidence",
+)
+
+
+@router.patch(
+    "/{ref}/subtasks/{subtask_id}", response=SubtaskOut, summary="Edit a work order (`version` required)"
+)
+def update_subtask(request: HttpRequest, ref: str, subtask_id: int, payload: SubtaskPatch) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    subtask = _subtask_of(ticket, subtask_id)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    nulls = sorted(name for name in SUBTASK_NOT_NULL if name in changes and changes[name] is None)
+    if nulls:
+        raise ValidationFailed(
+            _("请求数据有误，请检查各字段"), fields={name: [_("不能为空")] for name in nulls}
+        )
+    if "assignee" in changes:
+        changes["assignee"] = agent_ref(changes["assignee"])
+    updated = collaboration.subtask_update(actor=request.user, subtask=subtask, version=version, **changes)
+    return _subtask_out(updated)
+
+
+@router.post("/{ref}/subtasks/{subtask_id}/status", response=SubtaskOut, summary="Move a work order")
+def set_subtask_status(
+    request: HttpRequest, ref: str, subtask_id: int, payload: SubtaskStatusIn
+) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    subtask = collaboration.subtask_set_status(
+        actor=request.user, subtask=_subtask_of(ticket, subtask_id), status=payload.status
+    )
+    return _subtask_out(subtask)
+
+
+@router.post("/{ref}/problem", response=TicketOut, summary="Make this the problem ticket of an outage")
+def mark_problem(request: HttpRequest, ref: str) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    return shown(request, collaboration.problem_mark(actor=request.user, ticket=ticket))
+
+
+@router.post("/{ref}/incidents", response=IncidentsOut, summary="Link incidents to this problem ticket")
+def link_incidents(request: HttpRequest, ref: str, payload: IncidentsIn) -> dict[str, Any]:
+    problem = writable(request, ref)
+    if not payload.tickets and not payload.waybills:
+        raise ValidationFailed.for_field("tickets", _("请至少指定一个工单或运单号"))
+    linked: list[Ticket] = []
+    with transaction.atomic():  # tickets and waybills together, or nothing
+        if payload.tickets:
+            incidents = [_other(request, r, "tickets") for r in payload.tickets]
+            linked += collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
+        if payload.waybills:
+            linked += collaboration.incidents_link_by_waybill(
+                actor=request.user, problem=problem, waybill_nos=payload.waybills
+            )
+    return {"linked": [t.number for t in linked]}
+
+
+@router.post(
+    "/{ref}/problem-updates",
+    response=ProblemUpdateOut,
+    summary="Post one public update to every open incident (update_id makes retries safe)",
+)
+def post_problem_update(request: HttpRequest, ref: str, payload: ProblemUpdateIn) -> dict[str, Any]:
+    problem = writable(request, ref)
+    messages = collaboration.problem_post_update(
+        actor=request.user, problem=problem, body=payload.body, update_id=payload.update_id
+    )
+    return {"posted": len(messages)}
+
+
+@router.post(
+    "/{ref}/problem-resolve",
+    response=ProblemResolveOut,
+    summary="Resolve the problem and (by default) its open incidents",
+)
+def resolve_problem(request: HttpRequest, ref: str, payload: ProblemResolveIn) -> dict[str, Any]:
+    problem = writable(request, ref)
+    result = collaboration.problem_resolve(
+        actor=request.user,
+        problem=problem,
+        solution_summary=payload.solution_summary,
+        resolve_incidents=payload.resolve_incidents,
+    )
+    return {
+        "problem": shown(request, result.problem),
+        "resolved": [t.number for t in result.resolved],
+        "skipped": [t.number for t in result.skipped],
+    }

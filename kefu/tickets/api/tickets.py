@@ -1,0 +1,294 @@
+"""Tickets: list, incremental changes, create (idempotent), detail, edit and the lifecycle — including the
+portal's accept / reject of a resolution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query
+from ninja.params import HeaderEx, P
+
+from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.idempotency import run_idempotent
+from kefu.core.pagination import encode_time_cursor, keyset_page
+from kefu.tickets import selectors, services
+from kefu.tickets.access import access_ticket, visible_tickets
+from kefu.tickets.api.common import (
+    agent_ref,
+    category_ref,
+    contact_ref,
+    customer_ref,
+    detail_out,
+    is_portal,
+    require_portal,
+    router,
+    shown,
+    status_ref,
+    summary_out,
+    team_ref,
+    writable,
+)
+from kefu.tickets.api.schemas import (
+    NOT_NULL,
+    PORTAL_FORBIDDEN,
+    AssignIn,
+    ChangesPage,
+    ChangesQuery,
+    CloseIn,
+    RejectIn,
+    ReopenIn,
+    ResolveIn,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+    TransitionIn,
+    aware,
+)
+from kefu.tickets.enums import AuthorKind, Channel, Priority, StatusCategory, Visibility
+from kefu.tickets.models import Ticket
+
+# --- list, changes, create ------------------------------------------------------------------------
+
+
+@router.get("", response=TicketPage, summary="List tickets of a queue, filtered (newest activity first)")
+def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> dict[str, Any]:
+    tickets = selectors.ticket_list(request.user, queue=query.queue, filters=query.to_filters())
+    page = keyset_page(
+        tickets.prefetch_related("tags", "waybills"), cursor=query.cursor, limit=query.limit, by="updated_at"
+    )
+    portal = is_portal(request.user)
+    return {"items": [summary_out(t, portal=portal) for t in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/changes",
+    response=ChangesPage,
+    summary="Tickets changed since a time, oldest change first (incremental export)",
+)
+def ticket_changes(request: HttpRequest, query: Query[ChangesQuery]) -> dict[str, Any]:
+    """Every ticket you may see whose last change is at or after ``since`` — merged ones too, so a
+    mirror learns about the merge. Keep calling with ``cursor=next_cursor``: when nothing is left,
+    ``has_more`` is false and ``next_cursor`` still marks where the next poll resumes. A ticket changed
+    again after you read it comes back later with its new state."""
+    since = aware(query.since)
+    tickets = (
+        selectors.apply_filters(visible_tickets(request.user), selectors.TicketFilters(updated_since=since))
+        .select_related("customer", "assignee", "team", "status", "category")
+        .prefetch_related("tags", "waybills")
+    )
+    page = keyset_page(tickets, cursor=query.cursor, limit=query.limit, by="updated_at", descending=False)
+    portal = is_portal(request.user)
+    resume = query.cursor
+    if page.items:
+        last = page.items[-1]
+        resume = encode_time_cursor(last.updated_at, last.pk)
+    return {
+        "items": [summary_out(t, portal=portal) for t in page.items],
+        "next_cursor": resume,
+        "has_more": page.next_cursor is not None,
+    }
+
+
+def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
+    user: Any = request.user
+    category = category_ref(payload.category)
+    if is_portal(user):
+        account = getattr(user, "portal_account", None)
+        if account is None:
+            raise PermissionDenied(_("没有权限创建工单"))
+        given = payload.model_dump(exclude_unset=True)
+        refused = [name for name in PORTAL_FORBIDDEN if given.get(name) not in (None, [])]
+        if refused:
+            raise ValidationFailed(
+                _("客户不能设置这些字段"), fields={name: [_("不允许客户设置此字段")] for name in refused}
+            )
+        customer = account.customer
+        data = services.TicketData(
+            subject=payload.subject,
+            description=payload.description,
+            channel=Channel.WEB,  # whatever the body says: the portal is the web channel
+            type=payload.type,
+            category=category,
+            customer=customer,
+            contact=contact_ref(payload.contact, customer=customer, required_customer=True),
+            custom_fields=payload.custom_fields,
+            waybills=payload.waybills,
+        )
+        return services.ticket_create(actor=user, data=data, author_kind=AuthorKind.CUSTOMER)
+    if not user.has_perm("tickets.add_ticket"):
+        raise PermissionDenied(_("没有权限创建工单"))
+    customer = customer_ref(user, payload.customer)
+    data = services.TicketData(
+        subject=payload.subject,
+        description=payload.description,
+        channel=payload.channel,
+        type=payload.type,
+        category=category,
+        priority=payload.priority or Priority.NORMAL,
+        customer=customer,
+        contact=contact_ref(payload.contact, customer=customer, required_customer=False),
+        team=team_ref(payload.team),
+        assignee=agent_ref(payload.assignee),
+        custom_fields=payload.custom_fields,
+        tags=payload.tags,
+        waybills=payload.waybills,
+    )
+    return services.ticket_create(actor=user, data=data)
+
+
+@router.post(
+    "",
+    response={201: TicketOut},
+    summary="Create a ticket (send an Idempotency-Key header to make retries safe)",
+)
+def create_ticket(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: HeaderEx[str | None, P(alias="Idempotency-Key", max_length=255)] = None,
+) -> Any:
+    user: Any = request.user
+    outcome = run_idempotent(
+        user=user,
+        scope="tickets.create",
+        key=idempotency_key,
+        request=payload.model_dump(mode="json"),
+        status=201,
+        action=lambda: detail_out(_create(request, payload), portal=is_portal(user)),
+    )
+    return outcome.body
+
+
+# --- one ticket -----------------------------------------------------------------------------------
+
+
+@router.get("/{ref}", response=TicketOut, summary="One ticket (public id or ticket number)")
+def get_ticket(request: HttpRequest, ref: str) -> dict[str, Any]:
+    ticket = selectors.ticket_detail(request.user, ref)
+    return detail_out(ticket, portal=is_portal(request.user))
+
+
+@router.patch("/{ref}", response=TicketOut, summary="Change a ticket (`version` required; 409 when stale)")
+def update_ticket(request: HttpRequest, ref: str, payload: TicketPatch) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    given = payload.model_dump(exclude_unset=True)
+    nulls = sorted(name for name in NOT_NULL if name in given and given[name] is None)
+    if nulls:
+        raise ValidationFailed(
+            _("请求数据有误，请检查各字段"), fields={name: [_("不能为空")] for name in nulls}
+        )
+    changes: dict[str, Any] = {
+        name: given[name]
+        for name in ("subject", "description", "type", "priority", "custom_fields")
+        if name in given
+    }
+    if "category" in given:
+        changes["category"] = category_ref(given["category"])
+    if "contact" in given:
+        changes["contact"] = contact_ref(given["contact"], customer=ticket.customer, required_customer=True)
+    updated = services.ticket_update(
+        actor=request.user,
+        ticket=ticket,
+        version=payload.version,
+        changes=changes,
+        add_tags=payload.add_tags,
+        remove_tags=payload.remove_tags,
+        waybills=payload.waybills,
+    )
+    return shown(request, updated)
+
+
+@router.post("/{ref}/assign", response=TicketOut, summary="Assign to an agent (and optionally a team)")
+def assign_ticket(request: HttpRequest, ref: str, payload: AssignIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    updated = services.ticket_assign(
+        actor=request.user,
+        ticket=ticket,
+        assignee=agent_ref(payload.assignee),
+        team=team_ref(payload.team),
+        version=payload.version,
+    )
+    return shown(request, updated)
+
+
+@router.post("/{ref}/transition", response=TicketOut, summary="Move to a new, open or pending status")
+def transition_ticket(request: HttpRequest, ref: str, payload: TransitionIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    updated = services.ticket_transition(
+        actor=request.user, ticket=ticket, status=status_ref(payload.status), version=payload.version
+    )
+    return shown(request, updated)
+
+
+@router.post("/{ref}/resolve", response=TicketOut, summary="Resolve with a solution summary")
+def resolve_ticket(request: HttpRequest, ref: str, payload: ResolveIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    updated = services.ticket_resolve(
+        actor=request.user, ticket=ticket, solution_summary=payload.solution_summary, version=payload.version
+    )
+    return shown(request, updated)
+
+
+@router.post("/{ref}/close", response=TicketOut, summary="Close a resolved ticket")
+def close_ticket(request: HttpRequest, ref: str, payload: CloseIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    updated = services.ticket_close(
+        actor=request.user,
+        ticket=ticket,
+        satisfaction_confirmed=payload.satisfaction_confirmed,
+        reason=payload.reason,
+        note=payload.note,
+        version=payload.version,
+    )
+    return shown(request, updated)
+
+
+@router.post(
+    "/{ref}/reopen",
+    response=TicketOut,
+    summary="Reopen (after the reopen window: answers with the new, linked follow-up ticket)",
+)
+def reopen_ticket(request: HttpRequest, ref: str, payload: ReopenIn) -> dict[str, Any]:
+    ticket = writable(request, ref)
+    updated = services.ticket_reopen(actor=request.user, ticket=ticket, reason=payload.reason)
+    return shown(request, updated)
+
+
+def _require_resolved(ticket: Ticket) -> None:
+    if ticket.status_category != StatusCategory.RESOLVED:
+        raise ValidationFailed.for_field("status", _("只有已解决的工单可以确认或拒绝"))
+
+
+@router.post("/{ref}/accept", response=TicketOut, summary="Portal: accept the resolution (closes, satisfied)")
+def accept_resolution(request: HttpRequest, ref: str) -> dict[str, Any]:
+    ticket = access_ticket(request.user, ref)
+    require_portal(request.user)
+    _require_resolved(ticket)
+    updated = services.ticket_close(actor=request.user, ticket=ticket, satisfaction_confirmed=True)
+    return shown(request, updated)
+
+
+@router.post(
+    "/{ref}/reject", response=TicketOut, summary="Portal: reject the resolution with a reason (reopens)"
+)
+def reject_resolution(request: HttpRequest, ref: str, payload: RejectIn) -> dict[str, Any]:
+    ticket = access_ticket(request.user, ref)
+    require_portal(request.user)
+    _require_resolved(ticket)
+    # The reason is the customer's words: a public customer message, not the internal note that
+    # ticket_reopen writes for staff reasons. Both or neither.
+    with transaction.atomic():
+        reopened = services.ticket_reopen(actor=request.user, ticket=ticket, reason="")
+        services.message_add(
+            actor=request.user,
+            ticket=reopened,
+            body=payload.reason,
+            visibility=Visibility.PUBLIC,
+            author_kind=AuthorKind.CUSTOMER,
+        )
+    reopened.refresh_from_db()
+    return shown(request, reopened)

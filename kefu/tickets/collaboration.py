@@ -1,0 +1,576 @@
+"""Working on tickets together: cross-department work orders (协作单), merging duplicates, splitting a
+conversation, links between tickets, and problem tickets with their incidents.
+
+Same rules as ``services``: keyword-only, one transaction each, validation before any write, an audit
+event with the actor and old → new, and the ticket's ``version`` bumped (via ``services._touch``) so a
+reply or edit composed against the old state is held with a Conflict.
+
+Locking: every service row-locks the tickets it writes; when it writes several it locks them in pk
+order (``_lock_many``) so two merges of the same pair can never deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.core import audit
+from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.models import AuditAction, AuditEvent
+from kefu.tickets import services, text
+from kefu.tickets.enums import (
+    SUBTASK_CLOSED,
+    AuthorKind,
+    CloseReason,
+    Department,
+    LinkKind,
+    StatusCategory,
+    SubtaskStatus,
+    Visibility,
+)
+from kefu.tickets.models import Message, Subtask, Ticket, TicketLink, TicketWaybill
+
+# Departments whose hand-off must say whom to call at the carrier and show the tracking evidence.
+CARRIER_DEPARTMENTS = frozenset({Department.TRANSPORT, Department.CARRIER})
+SUBTASK_EDITABLE = (
+    "department",
+    "title",
+    "deadline",
+    "problem_description",
+    "support_needed",
+    "current_progress",
+    "assignee",
+    "external_party",
+    "mandatory",
+    "carrier_contact",
+    "tracking_evidence",
+)
+DONE_OR_CLOSED = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
+
+
+def _lock_many(tickets: Iterable[Ticket]) -> dict[int, Ticket]:
+    """Row-lock ``tickets`` in pk order (deadlock-free) and return fresh copies by pk."""
+    pks = sorted({t.pk for t in tickets})
+    return {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
+
+
+def _system_note(ticket: Ticket, body: str) -> Message:
+    """An internal note written by the system. Precondition: ``ticket`` is row-locked; the caller bumps
+    its version."""
+    safe = text.sanitize(body)
+    return Message.objects.create(
+        ticket=ticket,
+        author_kind=AuthorKind.SYSTEM,
+        visibility=Visibility.INTERNAL,
+        body_html=safe,
+        body_text=text.to_text(safe),
+    )
+
+
+def _user(actor: Any) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+# --- subtasks (协作单) ------------------------------------------------------------------------------
+
+
+def _handoff_errors(values: Mapping[str, Any], *, check_deadline: bool) -> dict[str, list[str]]:
+    """The standard hand-off template: what the other department needs to act without calling back."""
+    errors: dict[str, list[str]] = {}
+    if values["department"] not in Department.values:
+        errors["department"] = [_("取值 %(value)r 无效") % {"value": values["department"]}]
+    title = str(values["title"] or "").strip()
+    if not title:
+        errors["title"] = [_("标题不能为空")]
+    elif len(title) > 200:
+        errors["title"] = [_("标题不能超过 200 字")]
+    if not str(values["problem_description"] or "").strip():
+        errors["problem_description"] = [_("请描述问题")]
+    if not str(values["support_needed"] or "").strip():
+        errors["support_needed"] = [_("请说明需要对方提供的支持")]
+    if values["department"] in CARRIER_DEPARTMENTS:
+        if not str(values["carrier_contact"] or "").strip():
+            errors["carrier_contact"] = [_("交给运输或承运商时必须填写承运商联系人")]
+        if not str(values["tracking_evidence"] or "").strip():
+            errors["tracking_evidence"] = [_("交给运输或承运商时必须提供轨迹证据")]
+    for name, limit in (("external_party", 100), ("carrier_contact", 100)):
+        if len(str(values[name] or "")) > limit:
+            errors[name] = [_("不能超过 %(limit)s 字") % {"limit": limit}]
+    deadline = values["deadline"]
+    if not isinstance(deadline, dt.datetime) or timezone.is_naive(deadline):
+        errors["deadline"] = [_("请填写带时区的截止时间")]
+    elif check_deadline and deadline <= timezone.now():
+        errors["deadline"] = [_("截止时间必须晚于现在")]
+    assignee = values["assignee"]
+    if assignee is not None and (not assignee.is_active or assignee.is_portal_user):
+        errors["assignee"] = [_("负责人必须是在职员工")]
+    return errors
+
+
+@transaction.atomic
+def subtask_create(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    department: str,
+    title: str,
+    deadline: dt.datetime,
+    problem_description: str,
+    support_needed: str,
+    current_progress: str = "",
+    assignee: User | None = None,
+    external_party: str = "",
+    mandatory: bool = True,
+    carrier_contact: str = "",
+    tracking_evidence: str = "",
+) -> Subtask:
+    """Hand part of a ticket to another department. The parent ticket cannot be resolved while a
+    mandatory subtask is open (``services.ticket_resolve``)."""
+    locked = services._lock(ticket)
+    values: dict[str, Any] = {
+        "department": department,
+        "title": title,
+        "deadline": deadline,
+        "problem_description": problem_description,
+        "support_needed": support_needed,
+        "current_progress": current_progress,
+        "assignee": assignee,
+        "external_party": external_party,
+        "mandatory": mandatory,
+        "carrier_contact": carrier_contact,
+        "tracking_evidence": tracking_evidence,
+    }
+    errors = _handoff_errors(values, check_deadline=True)
+    if locked.status_category == StatusCategory.CLOSED:
+        errors["ticket"] = [_("工单已关闭，不能再创建协作单")]
+    if errors:
+        raise ValidationFailed(_("协作单信息不完整或有误"), fields=errors)
+    subtask = Subtask.objects.create(
+        ticket=locked,
+        created_by=_user(actor),
+        **{k: v.strip() if isinstance(v, str) else v for k, v in values.items()},
+    )
+    audit.record_created(actor=actor, obj=subtask, fields=SUBTASK_EDITABLE)
+    services._touch(locked, [])
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"subtasks": [None, subtask.title]}
+    )
+    return subtask
+
+
+def _subtask_conflict(subtask: Subtask, version: int) -> Conflict:
+    changed = sorted(
+        {
+            name
+            for changes in audit.events_for(subtask)
+            .exclude(action=AuditAction.CREATE)
+            .values_list("changes", flat=True)[: max(subtask.version - version, 1)]
+            for name in changes
+        }
+    )
+    return Conflict(
+        _(
+            "协作单已被他人修改（你的版本 %(mine)s，当前版本 %(current)s），变更字段：%(fields)s。请刷新后重试。"
+        )
+        % {"mine": version, "current": subtask.version, "fields": _("、").join(changed) or "—"}
+    )
+
+
+@transaction.atomic
+def subtask_update(*, actor: Any, subtask: Subtask, version: int | None, **changes: Any) -> Subtask:
+    """Edit the hand-off record. ``version`` is the version the user edited (None: don't check).
+    The deadline is only checked against now when it is changed."""
+    unknown = set(changes) - set(SUBTASK_EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            _("不支持修改的字段"), fields={n: [_("不允许修改此字段")] for n in sorted(unknown)}
+        )
+    locked = Subtask.objects.select_for_update().get(pk=subtask.pk)
+    if version is not None and version != locked.version:
+        raise _subtask_conflict(locked, version)
+    if locked.status in SUBTASK_CLOSED:
+        raise ValidationFailed.for_field("status", _("协作单已完成或已取消，不能再修改"))
+    values = {name: changes.get(name, getattr(locked, name)) for name in SUBTASK_EDITABLE}
+    errors = _handoff_errors(values, check_deadline="deadline" in changes)
+    if errors:
+        raise ValidationFailed(_("协作单信息不完整或有误"), fields=errors)
+    before = audit.snapshot(locked, SUBTASK_EDITABLE)
+    for name, value in changes.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    diff = audit.diff(before, locked)
+    if diff:
+        locked.version += 1
+        locked.save(update_fields=[*SUBTASK_EDITABLE, "version"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
+    return locked
+
+
+@transaction.atomic
+def subtask_set_status(*, actor: Any, subtask: Subtask, status: str) -> Subtask:
+    """Move a subtask; ``done`` stamps ``completed_at``, any other status clears it. The parent ticket's
+    version is bumped because its resolvability may have changed."""
+    if status not in SubtaskStatus.values:
+        raise ValidationFailed.for_field("status", _("取值 %(value)r 无效") % {"value": status})
+    ticket = services._lock(subtask.ticket)
+    locked = Subtask.objects.select_for_update().get(pk=subtask.pk)
+    if locked.status == status:
+        return locked
+    before = audit.snapshot(locked, ["status", "completed_at"])
+    locked.status = status
+    locked.completed_at = timezone.now() if status == SubtaskStatus.DONE else None
+    locked.version += 1
+    locked.save(update_fields=["status", "completed_at", "version"])
+    audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=audit.diff(before, locked))
+    services._touch(ticket, [])
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=ticket,
+        changes={"subtasks": [f"{locked.title}: {before['status']}", f"{locked.title}: {status}"]},
+    )
+    return locked
+
+
+def subtask_progress(ticket: Ticket) -> tuple[int, int]:
+    """(done, total) of the ticket's subtasks; cancelled ones count in neither."""
+    subtasks = ticket.subtasks.exclude(status=SubtaskStatus.CANCELLED)
+    return subtasks.filter(status=SubtaskStatus.DONE).count(), subtasks.count()
+
+
+# --- merge, split, link ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
+    """Merge the duplicate ``source`` into ``target`` (the survivor) and return the target.
+
+    Messages, waybills, tags, watchers, links and (for problem tickets) incidents move to the target.
+    The source is closed with reason ``duplicate`` directly, bypassing ``workflow``: a duplicate was
+    never resolved, and requiring resolve → close would force a fake solution summary and customer
+    confirmation on a ticket nobody works on any more.
+    """
+    if source.pk == target.pk:
+        raise ValidationFailed.for_field("target", _("不能把工单合并到它自己"))
+    locked = _lock_many([source, target])
+    src, dst = locked[source.pk], locked[target.pk]
+    errors: list[str] = []
+    if src.merged_into_id is not None:
+        errors.append(_("工单 %(number)s 已合并到其他工单") % {"number": src.number})
+    if dst.merged_into_id is not None:
+        errors.append(_("目标工单 %(number)s 已合并到其他工单") % {"number": dst.number})
+    if dst.status_category == StatusCategory.CLOSED:
+        errors.append(_("目标工单 %(number)s 已关闭") % {"number": dst.number})
+    if src.status_category == StatusCategory.CLOSED:
+        errors.append(_("工单 %(number)s 已关闭，无需合并") % {"number": src.number})
+    if src.customer_id is not None and dst.customer_id is not None and src.customer_id != dst.customer_id:
+        errors.append(_("不能合并不同客户的工单"))
+    if src.is_problem and not dst.is_problem:
+        errors.append(_("问题工单只能合并到另一个问题工单"))
+    if dst.problem_id == src.pk:
+        errors.append(_("不能把问题工单合并到它的事件工单"))
+    if errors:
+        raise ValidationFailed(errors[0], fields={"target": errors})
+
+    moved_messages = Message.objects.filter(ticket=src).update(ticket=dst)
+    dst_waybills = set(dst.waybills.values_list("waybill_no", flat=True))
+    src.waybills.filter(waybill_no__in=dst_waybills).delete()
+    TicketWaybill.objects.filter(ticket=src).update(ticket=dst)
+    dst.tags.add(*src.tags.all())
+    src.tags.clear()
+    dst.watchers.add(*src.watchers.all())
+    src.watchers.clear()
+    for link in TicketLink.objects.filter(Q(source=src) | Q(target=src)):
+        other_id = link.target_id if link.source_id == src.pk else link.source_id
+        new_source, new_target = (dst.pk, other_id) if link.source_id == src.pk else (other_id, dst.pk)
+        duplicate = TicketLink.objects.filter(
+            source_id=new_source, target_id=new_target, kind=link.kind
+        ).exists()
+        if other_id == dst.pk or duplicate:
+            link.delete()
+        else:
+            TicketLink.objects.filter(pk=link.pk).update(source_id=new_source, target_id=new_target)
+    if src.is_problem:
+        Ticket.objects.filter(problem=src).update(problem=dst)
+    TicketLink.objects.create(source=src, target=dst, kind=LinkKind.MERGED, created_by=_user(actor))
+
+    dst_fields: list[str] = ["search_text"]
+    if dst.customer_id is None and src.customer_id is not None:
+        dst.customer_id, dst.contact_id = src.customer_id, src.contact_id
+        dst_fields += ["customer", "contact"]
+    dst.search_text = f"{dst.search_text} {src.search_text}".strip()
+    _system_note(dst, _("工单 %(number)s 已合并到本工单") % {"number": src.number})
+    services._touch(dst, dst_fields)
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=dst,
+        changes={"merged_from": [None, src.number], "messages": [None, moved_messages]},
+    )
+    _system_note(src, _("本工单已作为重复工单合并到 %(number)s") % {"number": dst.number})
+    services._move(
+        actor=actor,
+        ticket=src,
+        status=services.default_status(StatusCategory.CLOSED),
+        extra={
+            "merged_into": dst,
+            "close_reason": CloseReason.DUPLICATE,
+            "close_note": (_("合并到 %(number)s") % {"number": dst.number})[:255],
+            "closed_at": timezone.now(),
+        },
+    )
+    return dst
+
+
+@transaction.atomic
+def ticket_split(*, actor: Any, message: Message, subject: str) -> Ticket:
+    """Move ``message`` into a new ticket of the same customer (same contact, channel, type, category and
+    custom fields) and return it. Internal notes may be split; the only message of a ticket may not
+    (that is just the ticket)."""
+    original = services._lock(message.ticket)
+    locked_message = Message.objects.select_for_update().get(pk=message.pk)
+    if original.merged_into_id is not None:
+        raise ValidationFailed.for_field("message", _("已合并的工单不能拆分"))
+    if original.status_category == StatusCategory.CLOSED:
+        raise ValidationFailed.for_field("message", _("工单已关闭，不能拆分"))
+    if not original.messages.exclude(pk=locked_message.pk).exists():
+        raise ValidationFailed.for_field("message", _("工单只有这一条消息，不能拆分"))
+    new = services.ticket_create(
+        actor=actor,
+        data=services.TicketData(
+            subject=subject,
+            description=locked_message.body_text,
+            channel=original.channel,
+            type=original.type,
+            category=original.category,
+            priority=original.priority,
+            customer=original.customer,
+            contact=original.contact,
+            team=original.team,
+            custom_fields=dict(original.custom_fields),
+        ),
+    )
+    Message.objects.filter(pk=locked_message.pk).update(ticket=new)
+    TicketLink.objects.create(source=new, target=original, kind=LinkKind.SPLIT, created_by=_user(actor))
+    _system_note(original, _("一条消息已拆分为新工单 %(number)s") % {"number": new.number})
+    services._touch(original, [])
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE, obj=original, changes={"split_to": [None, new.number]}
+    )
+    return new
+
+
+def _existing_link(ticket: Ticket, other: Ticket, kind: str) -> Q:
+    return Q(source=ticket, target=other, kind=kind) | Q(source=other, target=ticket, kind=kind)
+
+
+@transaction.atomic
+def ticket_link(*, actor: Any, ticket: Ticket, other: Ticket, kind: str = LinkKind.RELATED) -> TicketLink:
+    """Link two tickets. A link counts in both directions: linking B to A after A to B is a duplicate."""
+    if kind not in LinkKind.values:
+        raise ValidationFailed.for_field("kind", _("取值 %(value)r 无效") % {"value": kind})
+    if ticket.pk == other.pk:
+        raise ValidationFailed.for_field("other", _("工单不能关联自己"))
+    locked = _lock_many([ticket, other])
+    if TicketLink.objects.filter(_existing_link(ticket, other, kind)).exists():
+        raise ValidationFailed.for_field(
+            "other", _("已与工单 %(number)s 关联") % {"number": locked[other.pk].number}
+        )
+    link = TicketLink.objects.create(
+        source=locked[ticket.pk], target=locked[other.pk], kind=kind, created_by=_user(actor)
+    )
+    services._touch(locked[ticket.pk], [])
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked[ticket.pk],
+        changes={"links": [None, f"{kind} {locked[other.pk].number}"]},
+    )
+    return link
+
+
+@transaction.atomic
+def ticket_unlink(*, actor: Any, ticket: Ticket, other: Ticket, kind: str = LinkKind.RELATED) -> None:
+    locked = _lock_many([ticket, other])
+    deleted, _rows = TicketLink.objects.filter(_existing_link(ticket, other, kind)).delete()
+    if not deleted:
+        raise NotFound(_("两个工单之间没有这种关联"))
+    services._touch(locked[ticket.pk], [])
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked[ticket.pk],
+        changes={"links": [f"{kind} {locked[other.pk].number}", None]},
+    )
+
+
+# --- problems and incidents -----------------------------------------------------------------------
+
+
+def _require_problem_manager(actor: Any) -> None:
+    if not isinstance(actor, User) or not actor.has_perm("tickets.manage_problem"):
+        raise PermissionDenied(_("没有管理问题工单的权限"))
+
+
+def _locked_problem(problem: Ticket) -> Ticket:
+    locked = services._lock(problem)
+    if not locked.is_problem:
+        raise ValidationFailed.for_field(
+            "problem", _("工单 %(number)s 不是问题工单") % {"number": locked.number}
+        )
+    return locked
+
+
+@transaction.atomic
+def problem_mark(*, actor: Any, ticket: Ticket) -> Ticket:
+    """Make ``ticket`` the problem ticket (总工单) of an outage, so incidents can be linked to it."""
+    _require_problem_manager(actor)
+    locked = services._lock(ticket)
+    if locked.is_problem:
+        return locked
+    if locked.problem_id is not None:
+        raise ValidationFailed.for_field("ticket", _("该工单已是其他问题工单的事件，不能再设为问题工单"))
+    if locked.merged_into_id is not None or locked.status_category == StatusCategory.CLOSED:
+        raise ValidationFailed.for_field("ticket", _("已关闭的工单不能设为问题工单"))
+    locked.is_problem = True
+    services._touch(locked, ["is_problem"])
+    audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"is_problem": [False, True]})
+    return locked
+
+
+@transaction.atomic
+def incident_link(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket]) -> list[Ticket]:
+    """Link tickets (picked by hand, or a queryset from a bulk filter) to ``problem`` as its incidents
+    and return the newly linked ones. Tickets already linked to this problem are skipped; anything
+    invalid refuses the whole batch."""
+    _require_problem_manager(actor)
+    wanted = list(incidents)
+    if any(t.pk == problem.pk for t in wanted):
+        raise ValidationFailed.for_field("incidents", _("问题工单不能关联自己"))
+    locked_problem = _locked_problem(problem)
+    locked = _lock_many(wanted)
+    errors: list[str] = []
+    for ticket in locked.values():
+        if ticket.is_problem:
+            errors.append(_("%(number)s 是问题工单，不能作为事件") % {"number": ticket.number})
+        elif ticket.problem_id not in (None, locked_problem.pk):
+            errors.append(_("%(number)s 已属于其他问题工单") % {"number": ticket.number})
+        elif ticket.merged_into_id is not None:
+            errors.append(_("%(number)s 已合并到其他工单") % {"number": ticket.number})
+    if errors:
+        raise ValidationFailed(errors[0], fields={"incidents": errors})
+    linked = []
+    for ticket in locked.values():
+        if ticket.problem_id == locked_problem.pk:
+            continue
+        ticket.problem = locked_problem
+        services._touch(ticket, ["problem"])
+        audit.record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=ticket,
+            changes={"problem": [None, str(locked_problem)]},
+        )
+        linked.append(ticket)
+    if linked:
+        services._touch(locked_problem, [])
+        audit.record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=locked_problem,
+            changes={"incidents": [None, [t.number for t in linked]]},
+        )
+    return linked
+
+
+@transaction.atomic
+def incidents_link_by_waybill(*, actor: Any, problem: Ticket, waybill_nos: Sequence[str]) -> list[Ticket]:
+    """Bulk-link the not-yet-linked, unclosed tickets about any of ``waybill_nos``."""
+    numbers = services._clean_waybills(waybill_nos)
+    if not numbers:
+        raise ValidationFailed.for_field("waybills", _("请至少填写一个运单号"))
+    candidates = (
+        Ticket.objects.filter(
+            waybills__waybill_no__in=numbers, problem=None, is_problem=False, merged_into=None
+        )
+        .exclude(pk=problem.pk)
+        .exclude(status_category=StatusCategory.CLOSED)
+        .distinct()
+    )
+    return incident_link(actor=actor, problem=problem, incidents=candidates)
+
+
+def _open_incidents(problem: Ticket) -> list[Ticket]:
+    return list(problem.incidents.exclude(status_category__in=DONE_OR_CLOSED).order_by("pk"))
+
+
+@transaction.atomic
+def problem_post_update(*, actor: Any, problem: Ticket, body: str, update_id: str) -> list[Message]:
+    """Post ``body`` as one public reply, authored by ``actor``, on every open incident of ``problem``
+    and return the new messages. ``update_id`` (e.g. the form's idempotency key) makes a retry a no-op:
+    the problem's audit trail records each update id it has posted."""
+    _require_problem_manager(actor)
+    update_id = update_id.strip()
+    if not update_id or len(update_id) > 64:
+        raise ValidationFailed.for_field("update_id", _("缺少更新编号"))
+    if not text.to_text(text.sanitize(body.strip())):
+        raise ValidationFailed.for_field("body", _("内容不能为空"))
+    locked = _locked_problem(problem)
+    already = AuditEvent.objects.filter(
+        content_type__app_label="tickets",
+        content_type__model="ticket",
+        object_id=str(locked.pk),
+        changes__problem_update__1=update_id,
+    ).exists()
+    if already:
+        return []
+    messages = [
+        services.message_add(actor=actor, ticket=incident, body=body, visibility=Visibility.PUBLIC)
+        for incident in _open_incidents(locked)
+    ]
+    services._touch(locked, [])
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked,
+        changes={"problem_update": [None, update_id], "incidents_notified": [None, len(messages)]},
+    )
+    return messages
+
+
+@dataclass
+class ProblemResolution:
+    problem: Ticket
+    resolved: list[Ticket] = field(default_factory=list)
+    # Incidents left open because a mandatory subtask of theirs is still open.
+    skipped: list[Ticket] = field(default_factory=list)
+
+
+@transaction.atomic
+def problem_resolve(
+    *, actor: Any, problem: Ticket, solution_summary: str, resolve_incidents: bool = True
+) -> ProblemResolution:
+    """Resolve the problem and, with ``resolve_incidents``, each open incident with the same summary.
+    Incidents with an open mandatory subtask are skipped and reported in ``skipped``."""
+    _require_problem_manager(actor)
+    _locked_problem(problem)
+    resolved_problem = services.ticket_resolve(actor=actor, ticket=problem, solution_summary=solution_summary)
+    result = ProblemResolution(problem=resolved_problem)
+    if not resolve_incidents:
+        return result
+    for incident in _open_incidents(resolved_problem):
+        blocked = incident.subtasks.filter(mandatory=True).exclude(status__in=SUBTASK_CLOSED).exists()
+        if blocked:
+            result.skipped.append(incident)
+            continue
+        result.resolved.append(
+            services.ticket_resolve(actor=actor, ticket=incident, solution_summary=solution_summary)
+        )
+    return result

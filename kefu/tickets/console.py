@@ -1,0 +1,227 @@
+"""Writes and reads only the agent console needs: saved views, watching a ticket, who else has a ticket
+open (presence, kept in the cache), bulk actions and the configuration lists of the forms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.enums import Role
+from kefu.accounts.models import Team, TeamMembership, User
+from kefu.core import audit
+from kefu.core.errors import KefuError, NotFound, ValidationFailed
+from kefu.core.models import AuditAction
+from kefu.tickets import services
+from kefu.tickets.access import access_ticket, require_agent_write
+from kefu.tickets.enums import Priority, Visibility
+from kefu.tickets.models import Attachment, Category, CustomField, SavedView, Status, Ticket
+
+PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls every 20 s
+
+
+# --- configuration lists --------------------------------------------------------------------------
+
+
+def assignable_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, role__in=(Role.AGENT, Role.LEAD, Role.MANAGER)).order_by(
+        "full_name", "username"
+    )
+
+
+def teams_of(user: Any) -> QuerySet[Team]:
+    """The user's teams: a ticket an agent opens goes to one of them, so the agent keeps seeing it."""
+    return Team.objects.filter(memberships__user=user).order_by("name")
+
+
+def statuses() -> QuerySet[Status]:
+    return Status.objects.all()
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("parent")
+
+
+def category_fields(category: Category | None) -> list[CustomField]:
+    return list(CustomField.objects.filter(category=category)) if category else []
+
+
+def category_by_code(code: str) -> Category | None:
+    return Category.objects.filter(code=code, is_active=True).first() if code else None
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def attachment_of(ticket: Ticket, public_id: str, *, public_only: bool) -> Attachment:
+    """An attachment of ``ticket`` (for a customer: only one on a public message); 404 otherwise."""
+    queryset = Attachment.objects.filter(public_id=public_id, message__ticket=ticket)
+    if public_only:
+        queryset = queryset.filter(message__visibility=Visibility.PUBLIC)
+    attachment = queryset.first()
+    if attachment is None:
+        raise NotFound(_("附件不存在"))
+    return attachment
+
+
+# --- saved views ----------------------------------------------------------------------------------
+
+
+def saved_views_for(user: Any) -> QuerySet[SavedView]:
+    """Mine, and those shared by someone in one of my teams."""
+    teammates = TeamMembership.objects.filter(
+        team_id__in=TeamMembership.objects.filter(user=user).values("team_id")
+    ).values("user_id")
+    return SavedView.objects.filter(Q(owner=user) | Q(shared=True, owner_id__in=teammates)).select_related(
+        "owner"
+    )
+
+
+def saved_view_create(*, actor: User, name: str, filters: Mapping[str, Any], shared: bool) -> SavedView:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.for_field("name", _("请填写视图名称"))
+    if len(name) > 64:
+        raise ValidationFailed.for_field("name", _("名称不能超过 64 字"))
+    clean = {
+        str(k): [str(v) for v in (vs if isinstance(vs, list | tuple) else [vs]) if v]
+        for k, vs in filters.items()
+    }
+    view = SavedView.objects.create(
+        owner=actor, name=name, filters={k: v for k, v in clean.items() if v}, shared=shared
+    )
+    audit.record(actor=actor, action=AuditAction.CREATE, obj=view, changes={"name": [None, name]})
+    return view
+
+
+def saved_view_delete(*, actor: User, view_id: int) -> None:
+    view = SavedView.objects.filter(pk=view_id, owner=actor).first()
+    if view is None:
+        raise NotFound(_("视图不存在"))
+    audit.record(actor=actor, action=AuditAction.DELETE, obj=view, changes={"name": [view.name, None]})
+    view.delete()
+
+
+# --- watchers -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_watch(*, actor: User, ticket: Ticket, watching: bool) -> None:
+    require_agent_write(actor)
+    if watching:
+        ticket.watchers.add(actor)
+    else:
+        ticket.watchers.remove(actor)
+    # Not audited and no version bump: watching is the watcher's own subscription, not a ticket edit.
+
+
+# --- presence -------------------------------------------------------------------------------------
+
+
+def _presence_key(ticket: Ticket) -> str:
+    return f"ticket-presence:{ticket.pk}"
+
+
+def presence_touch(ticket: Ticket, user: User) -> list[str]:
+    """Record that ``user`` has ``ticket`` open now; return the names of the others who have it open."""
+    now = timezone.now().timestamp()
+    key = _presence_key(ticket)
+    seen: dict[str, Any] = {
+        uid: entry for uid, entry in (cache.get(key) or {}).items() if now - entry[0] < PRESENCE_TTL
+    }
+    seen[str(user.pk)] = (now, str(user))
+    cache.set(key, seen, PRESENCE_TTL)
+    return sorted(name for uid, (_at, name) in seen.items() if uid != str(user.pk))
+
+
+# --- bulk actions ---------------------------------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "status", "priority", "tag")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    number: str
+    ok: bool
+    message: str = ""
+
+
+def bulk_apply(*, actor: User, numbers: Sequence[str], action: str, value: str) -> list[BulkResult]:
+    """Apply one action to each ticket through the ordinary services, each in its own transaction, so
+    one refusal (no access, a forbidden transition) does not stop the others."""
+    require_agent_write(actor)
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed.for_field("action", _("请选择批量操作"))
+    target: Any = None
+    if action == "assign":
+        target = assignable_users().filter(pk=int(value)).first() if value.isdigit() else None
+        if target is None and value != "none":
+            raise ValidationFailed.for_field("value", _("请选择处理人"))
+    elif action == "status":
+        target = Status.objects.filter(code=value).first()
+        if target is None:
+            raise ValidationFailed.for_field("value", _("请选择状态"))
+    elif action == "priority" and value not in Priority.values:
+        raise ValidationFailed.for_field("value", _("请选择优先级"))
+    elif action == "tag" and not value.strip():
+        raise ValidationFailed.for_field("value", _("请填写标签"))
+    results: list[BulkResult] = []
+    for number in dict.fromkeys(numbers):
+        try:
+            ticket = access_ticket(actor, number)
+            if action == "assign":
+                services.ticket_assign(actor=actor, ticket=ticket, assignee=target)
+            elif action == "status":
+                services.ticket_transition(actor=actor, ticket=ticket, status=target)
+            elif action == "priority":
+                services.ticket_update(actor=actor, ticket=ticket, version=None, changes={"priority": value})
+            else:
+                services.ticket_update(
+                    actor=actor, ticket=ticket, version=None, changes={}, add_tags=[value.strip()]
+                )
+        except KefuError as exc:
+            results.append(BulkResult(number, ok=False, message=exc.message))
+        else:
+            results.append(BulkResult(number, ok=True))
+    return results
+
+
+# --- creating with attachments --------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create_with_attachments(
+    *,
+    actor: Any,
+    data: services.TicketData,
+    attachments: Sequence[Any] = (),
+    author_kind: str = "agent",
+) -> Ticket:
+    """A new ticket and, when files come with it, a first public message carrying them — all or nothing
+    (a refused attachment leaves no ticket behind)."""
+    ticket = services.ticket_create(actor=actor, data=data, author_kind=author_kind)
+    if attachments:
+        services.message_add(
+            actor=actor,
+            ticket=ticket,
+            body=data.description or data.subject,
+            visibility="public",
+            author_kind=author_kind,
+            contact=data.contact,
+            attachments=attachments,
+        )
+    return ticket
+
+
+def resolution_reject(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
+    """A customer says a resolved ticket is not solved: reopen it with their reason (required — the
+    agent needs to know what is still wrong)."""
+    if not reason.strip():
+        raise ValidationFailed.for_field("reason", _("请说明问题还没有解决的原因"))
+    return services.ticket_reopen(actor=actor, ticket=ticket, reason=reason.strip())

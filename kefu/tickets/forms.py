@@ -1,0 +1,138 @@
+"""Parsing of the console's and the portal's form input into what selectors and services take."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import ValidationFailed
+from kefu.tickets.enums import FieldKind
+from kefu.tickets.models import CustomField, Ticket
+from kefu.tickets.selectors import TicketFilters
+
+PAGE_SIZE = 50
+FILTER_KEYS = (
+    "status_category",
+    "type",
+    "category",
+    "priority",
+    "channel",
+    "assignee",
+    "tags",
+    "created_from",
+    "created_to",
+    "q",
+)
+
+
+def _day(value: str, *, end: bool = False) -> dt.datetime | None:
+    day = parse_date(value.strip()) if value.strip() else None
+    if day is None:
+        return None
+    if end:
+        day += dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _list(data: QueryDict, key: str) -> list[str]:
+    return [v for v in data.getlist(key) if v]
+
+
+def parse_filters(data: QueryDict) -> TicketFilters:
+    assignee = data.get("assignee", "")
+    tags = [t.strip() for v in _list(data, "tags") for t in v.split(",") if t.strip()]
+    return TicketFilters(
+        status_category=_list(data, "status_category"),
+        type=_list(data, "type"),
+        category=_list(data, "category"),
+        priority=_list(data, "priority"),
+        channel=_list(data, "channel"),
+        assignee=int(assignee) if assignee.isdigit() else None,
+        tags=tags,
+        created_from=_day(data.get("created_from", "")),
+        created_to=_day(data.get("created_to", ""), end=True),
+        q=data.get("q", "")[:100],
+    )
+
+
+def filter_params(data: QueryDict) -> dict[str, list[str]]:
+    """The filter part of a query string, as saved views keep it."""
+    return {key: _list(data, key) for key in FILTER_KEYS if _list(data, key)}
+
+
+# --- keyset pagination on (updated_at, id), the order of every ticket list ------------------------
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps({"u": ticket.updated_at.isoformat(), "id": ticket.pk}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def after_cursor(queryset: QuerySet[Ticket], cursor: str) -> QuerySet[Ticket]:
+    try:
+        data: Any = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        moment = parse_datetime(data["u"])
+        last_id = int(data["id"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ValidationFailed.for_field("cursor", _("分页游标无效")) from None
+    if moment is None:
+        raise ValidationFailed.for_field("cursor", _("分页游标无效"))
+    return queryset.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=last_id))
+
+
+def page_of(queryset: QuerySet[Ticket], cursor: str) -> tuple[list[Ticket], str | None]:
+    if cursor:
+        queryset = after_cursor(queryset, cursor)
+    rows = list(queryset[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, encode_cursor(rows[-1]) if more and rows else None
+
+
+# --- custom fields --------------------------------------------------------------------------------
+
+
+def parse_custom_fields(data: QueryDict, fields: list[CustomField]) -> dict[str, Any]:
+    """``cf_<key>`` inputs typed per the field's kind; empty ones are left out (the service then says
+    which required ones are missing)."""
+    values: dict[str, Any] = {}
+    for spec in fields:
+        raw = data.get(f"cf_{spec.key}", "").strip()
+        if spec.kind == FieldKind.BOOL:
+            if raw:
+                values[spec.key] = raw in ("1", "true", "on", "yes")
+            continue
+        if not raw:
+            continue
+        if spec.kind == FieldKind.NUMBER:
+            try:
+                values[spec.key] = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            except ValueError:
+                values[spec.key] = raw
+        else:
+            values[spec.key] = raw
+    return values
+
+
+def parse_waybills(value: str) -> list[str]:
+    return [w for w in value.replace("，", ",").replace("\n", ",").replace(" ", ",").split(",") if w.strip()]
+
+
+def parse_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def parse_local_datetime(value: str) -> dt.datetime | None:
+    moment = parse_datetime(value.strip()) if value.strip() else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment

@@ -1,0 +1,184 @@
+"""The customer portal's tickets: a portal user sees, opens and writes only its organization's tickets,
+and only their public conversation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import Conflict, KefuError, ValidationFailed
+from kefu.core.web import AuthedRequest, form_errors, portal_view
+from kefu.tickets import console, forms, selectors, services
+from kefu.tickets.access import access_ticket
+from kefu.tickets.enums import AuthorKind, Channel, Priority, StatusCategory, TicketType, Visibility
+from kefu.tickets.models import Ticket
+from kefu.tickets.selectors import TicketFilters
+from kefu.tickets.views import attachment_response
+
+OPEN_CATEGORIES: list[str] = [StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING]
+
+
+def _errors(exc: KefuError | None) -> dict[str, object]:
+    if exc is None:
+        return {"error_summary": "", "field_errors": {}}
+    errors = form_errors(exc)
+    return {
+        "error_summary": errors["__all__"][0],
+        "field_errors": {k: v for k, v in errors.items() if k != "__all__"},
+    }
+
+
+@portal_view
+def portal_ticket_list(request: AuthedRequest) -> HttpResponse:
+    state = request.GET.get("state", "open")
+    filters = TicketFilters(
+        status_category=OPEN_CATEGORIES if state == "open" else ([] if state == "all" else [state]),
+        q=request.GET.get("q", "")[:100],
+    )
+    tickets = selectors.ticket_list(request.user, queue="all", filters=filters)
+    try:
+        rows, next_cursor = forms.page_of(tickets, request.GET.get("cursor", ""))
+    except KefuError:
+        rows, next_cursor = forms.page_of(tickets, "")
+    return render(
+        request,
+        "tickets/portal_list.html",
+        {
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "state": state,
+            "q": filters.q,
+            "states": [
+                ("open", _("处理中")),
+                (StatusCategory.RESOLVED.value, _("待确认")),
+                (StatusCategory.CLOSED.value, _("已关闭")),
+                ("all", _("全部")),
+            ],
+        },
+    )
+
+
+def _detail(request: AuthedRequest, ticket: Ticket, *, status: int = 200, **extra: object) -> HttpResponse:
+    context = {
+        "ticket": ticket,
+        "timeline": selectors.ticket_timeline(ticket, for_customer=True),
+        "custom_fields": [
+            {"spec": f, "value": (ticket.custom_fields or {}).get(f.key, "")}
+            for f in console.category_fields(ticket.category)
+        ],
+        "draft": "",
+        "action": "",
+        **_errors(None),
+    }
+    context.update(extra)
+    return render(request, "tickets/portal_detail.html", context, status=status)
+
+
+@portal_view
+def portal_ticket_detail(request: AuthedRequest, number: str) -> HttpResponse:
+    return _detail(request, selectors.ticket_detail(request.user, number))
+
+
+@portal_view
+def portal_ticket_attachment(request: AuthedRequest, number: str, public_id: str) -> FileResponse:
+    ticket = access_ticket(request.user, number)
+    return attachment_response(console.attachment_of(ticket, public_id, public_only=True))
+
+
+@require_POST
+@portal_view
+def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
+    ticket = access_ticket(request.user, number)
+    user = request.user
+    result: Ticket | None = None
+    try:
+        if action == "reply":
+            services.message_add(
+                actor=user,
+                ticket=ticket,
+                body=request.POST.get("body", ""),
+                visibility=Visibility.PUBLIC,
+                author_kind=AuthorKind.CUSTOMER,
+                attachments=request.FILES.getlist("attachments"),
+            )
+            done = _("回复已发送")
+        elif action == "accept":
+            services.ticket_close(actor=user, ticket=ticket, satisfaction_confirmed=True)
+            done = _("感谢确认，工单已关闭")
+        elif action == "reject":
+            result = console.resolution_reject(
+                actor=user, ticket=ticket, reason=request.POST.get("reason", "")
+            )
+            done = _("已重新打开工单，客服会尽快跟进")
+        else:
+            return render(request, "404.html", status=404)
+    except (ValidationFailed, Conflict) as exc:
+        return _detail(
+            request,
+            selectors.ticket_detail(user, number),
+            status=422,
+            draft=request.POST.get("body", ""),
+            action=action,
+            **_errors(exc),
+        )
+    messages.success(request, done)
+    return redirect("portal-ticket-detail", number=result.number if result else number)
+
+
+@portal_view
+def portal_ticket_new(request: AuthedRequest) -> HttpResponse:
+    account = request.user.portal_account
+    post = request.POST
+    error: KefuError | None = None
+    category = console.category_by_code(post.get("category", request.GET.get("category", "")))
+    fields = console.category_fields(category)
+    if request.method == "POST":
+        data = services.TicketData(
+            subject=post.get("subject", ""),
+            description=post.get("description", ""),
+            channel=Channel.WEB,
+            type=post.get("type", TicketType.INQUIRY),
+            category=category,
+            priority=Priority.NORMAL,
+            customer=account.customer,
+            custom_fields=forms.parse_custom_fields(post, fields),
+            waybills=forms.parse_waybills(post.get("waybills", "")),
+        )
+        try:
+            ticket = console.ticket_create_with_attachments(
+                actor=request.user,
+                data=data,
+                attachments=request.FILES.getlist("attachments"),
+                author_kind=AuthorKind.CUSTOMER,
+            )
+        except ValidationFailed as exc:
+            error = exc
+        else:
+            messages.success(request, _("工单 %(number)s 已提交，我们会尽快处理") % {"number": ticket.number})
+            return redirect("portal-ticket-detail", number=ticket.number)
+    return render(
+        request,
+        "tickets/portal_new.html",
+        {
+            "categories": console.categories(),
+            "category": category,
+            "fields": fields,
+            "values": post,
+            "types": [(v, label) for v, label in TicketType.choices if v not in ("claim", "exception")],
+            **_errors(error),
+        },
+        status=422 if error else 200,
+    )
+
+
+@portal_view
+def portal_category_fields(request: AuthedRequest) -> HttpResponse:
+    category = console.category_by_code(request.GET.get("category", ""))
+    return render(
+        request,
+        "tickets/_custom_fields.html",
+        {"fields": console.category_fields(category), "values": {}, "field_errors": {}},
+    )

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.core.errors import ValidationFailed
+from kefu.core.models import AuditAction, AuditEvent
+from kefu.customers.tests.factories import new_contact, new_customer
+from kefu.tickets import services
+from kefu.tickets.enums import StatusCategory
+from kefu.tickets.models import Ticket
+from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
+
+pytestmark = pytest.mark.django_db
+
+REQUIRED = {"custom_fields.cargo_type", "custom_fields.exception_node", "custom_fields.expected_solution"}
+
+
+def test_number_is_t_plus_shanghai_date_plus_four_digits() -> None:
+    # given 17:30 UTC on 31 December, which is already 1 January in Shanghai
+    now = dt.datetime(2025, 12, 31, 17, 30, tzinfo=dt.UTC)
+    # when / then
+    assert re.fullmatch(r"T2601010\d{3}", services.new_ticket_number(now))
+
+
+def test_numbers_are_unique_and_increment(agent: User) -> None:
+    today = timezone.localtime().strftime("%y%m%d")
+
+    first, second = new_ticket(actor=agent), new_ticket(actor=agent)
+
+    assert re.fullmatch(rf"T{today}\d{{4}}", first.number)
+    assert int(second.number[-4:]) == int(first.number[-4:]) + 1
+    assert first.number != second.number
+
+
+def test_create_records_audit_and_starts_new(agent: User) -> None:
+    ticket = new_ticket(actor=agent, waybills=[" sf123456 ", "SF123456"], tags=["加急"])
+
+    assert ticket.status_category == StatusCategory.NEW
+    assert ticket.version == 1
+    assert list(ticket.waybills.values_list("waybill_no", flat=True)) == ["SF123456"]
+    assert list(ticket.tags.values_list("name", flat=True)) == ["加急"]
+    assert "sf123456" in ticket.search_text
+    event = AuditEvent.objects.get(object_id=str(ticket.pk), content_type__model="ticket")
+    assert (event.action, event.actor) == (AuditAction.CREATE, agent)
+
+
+def test_create_with_assignee_starts_open(agent: User) -> None:
+    assert new_ticket(actor=agent, assignee=agent).status_category == StatusCategory.OPEN
+
+
+@pytest.mark.parametrize("code", ["delay", "damage", "loss"])
+def test_logistics_category_requires_its_fields(agent: User, code: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, category=code)
+
+    assert set(exc.value.fields) == REQUIRED
+    assert Ticket.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+def test_logistics_category_accepts_complete_fields(agent: User) -> None:
+    ticket = new_ticket(actor=agent, category="delay", custom_fields=LOGISTICS_FIELDS)
+
+    assert ticket.custom_fields == LOGISTICS_FIELDS
+
+
+def test_bad_choice_is_named(agent: User) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, category="damage", custom_fields={**LOGISTICS_FIELDS, "cargo_type": "火箭"})
+
+    assert list(exc.value.fields) == ["custom_fields.cargo_type"]
+    assert Ticket.objects.count() == 0
+
+
+def test_unknown_key_is_named(agent: User) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, custom_fields={"colour": "红"})
+
+    assert list(exc.value.fields) == ["custom_fields.colour"]
+    assert Ticket.objects.count() == 0
+
+
+def test_invalid_basics_are_all_reported(agent: User) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(
+            actor=agent, subject="  ", channel="fax", type="gossip", priority="asap", waybills=["SF 1"]
+        )
+
+    assert set(exc.value.fields) == {"subject", "channel", "type", "priority", "waybills"}
+    assert Ticket.objects.count() == 0
+
+
+def test_contact_of_another_customer_is_refused(agent: User) -> None:
+    contact = new_contact()
+
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, customer=new_customer(), contact=contact)
+
+    assert list(exc.value.fields) == ["contact"]
+    assert Ticket.objects.count() == 0
+
+
+def test_customer_defaults_to_the_contacts(agent: User) -> None:
+    contact = new_contact()
+
+    assert new_ticket(actor=agent, contact=contact).customer == contact.customer

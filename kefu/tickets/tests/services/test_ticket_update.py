@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from kefu.accounts.enums import Role
+from kefu.accounts.models import User
+from kefu.core.errors import Conflict, ValidationFailed
+from kefu.core.models import AuditEvent
+from kefu.customers.tests.factories import new_contact, new_customer
+from kefu.tickets import services
+from kefu.tickets.enums import Priority
+from kefu.tickets.models import Ticket
+from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, closed_ticket, new_message, new_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _tags(ticket: Ticket) -> list[str]:
+    return sorted(ticket.tags.values_list("name", flat=True))
+
+
+def test_update_bumps_version_and_audits_old_and_new(agent: User) -> None:
+    ticket = new_ticket(actor=agent)
+
+    updated = services.ticket_update(
+        actor=agent, ticket=ticket, version=1, changes={"priority": Priority.URGENT, "subject": " 催件 "}
+    )
+
+    assert (updated.version, updated.priority, updated.subject) == (2, Priority.URGENT, "催件")
+    event = AuditEvent.objects.filter(object_id=str(ticket.pk)).latest("id")
+    assert event.changes == {"priority": ["normal", "urgent"], "subject": ["货物未按时送达", "催件"]}
+    assert event.actor == agent
+
+
+def test_stale_version_is_a_conflict_naming_the_changed_fields(agent: User, colleague: User) -> None:
+    # given: both open version 1; the colleague changes the priority first
+    ticket = new_ticket(actor=agent)
+    services.ticket_update(actor=colleague, ticket=ticket, version=1, changes={"priority": Priority.HIGH})
+    events = AuditEvent.objects.count()
+
+    # when: the agent saves the subject against version 1
+    with pytest.raises(Conflict) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"subject": "新主题"})
+
+    # then: the error names the changed field, and nothing changed
+    assert "priority" in exc.value.message
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.version) == ("货物未按时送达", 2)
+    assert AuditEvent.objects.count() == events
+
+
+def test_concurrent_tag_edits_merge(agent: User, colleague: User) -> None:
+    # given: two people opened the same ticket (same in-memory version)
+    ticket = new_ticket(actor=agent)
+    seen_by_agent = Ticket.objects.get(pk=ticket.pk)
+    seen_by_colleague = Ticket.objects.get(pk=ticket.pk)
+
+    # when: each adds a different tag without a version
+    services.ticket_update(actor=agent, ticket=seen_by_agent, version=None, changes={}, add_tags=["加急"])
+    services.ticket_update(
+        actor=colleague, ticket=seen_by_colleague, version=None, changes={}, add_tags=["投诉"]
+    )
+
+    # then: both tags are kept; removing one keeps the other
+    assert _tags(ticket) == ["加急", "投诉"]
+    services.ticket_update(actor=agent, ticket=seen_by_agent, version=None, changes={}, remove_tags=["加急"])
+    assert _tags(ticket) == ["投诉"]
+    ticket.refresh_from_db()
+    assert ticket.version == 4
+
+
+def test_no_change_does_not_bump_version(agent: User) -> None:
+    ticket = new_ticket(actor=agent)
+    events = AuditEvent.objects.count()
+
+    services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"subject": "货物未按时送达"})
+
+    ticket.refresh_from_db()
+    assert ticket.version == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_unknown_field_is_refused(agent: User) -> None:
+    ticket = new_ticket(actor=agent)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"number": "T1"})
+
+    assert list(exc.value.fields) == ["number"]
+    ticket.refresh_from_db()
+    assert ticket.version == 1
+
+
+def test_closed_ticket_cannot_be_edited(agent: User) -> None:
+    ticket = closed_ticket(actor=agent)
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": Priority.LOW})
+
+    assert list(exc.value.fields) == ["status"]
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.NORMAL
+    assert AuditEvent.objects.count() == events
+
+
+def test_changing_category_enforces_its_fields(agent: User) -> None:
+    ticket = new_ticket(actor=agent)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"category": category("loss")})
+
+    assert set(exc.value.fields) == {
+        "custom_fields.cargo_type",
+        "custom_fields.exception_node",
+        "custom_fields.expected_solution",
+    }
+    ticket.refresh_from_db()
+    assert ticket.category == category("other")
+
+    services.ticket_update(
+        actor=agent,
+        ticket=ticket,
+        version=1,
+        changes={"category": category("loss"), "custom_fields": LOGISTICS_FIELDS},
+    )
+    ticket.refresh_from_db()
+    assert (ticket.category, ticket.custom_fields) == (category("loss"), LOGISTICS_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"subject": "长" * 201}, "subject"),
+        ({"subject": ""}, "subject"),
+        ({"priority": "asap"}, "priority"),
+        ({"type": "gossip"}, "type"),
+    ],
+)
+def test_invalid_values_change_nothing(agent: User, changes: dict[str, str], field: str) -> None:
+    ticket = new_ticket(actor=agent)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes=changes)
+
+    assert list(exc.value.fields) == [field]
+    ticket.refresh_from_db()
+    assert (ticket.version, ticket.subject) == (1, "货物未按时送达")
+
+
+def test_portal_user_cannot_become_assignee(agent: User, make_user: Callable[..., User]) -> None:
+    ticket = new_ticket(actor=agent)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(
+            actor=agent, ticket=ticket, version=1, changes={"assignee": make_user(Role.CUSTOMER)}
+        )
+
+    assert list(exc.value.fields) == ["assignee"]
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_contact_must_belong_to_the_tickets_customer(agent: User) -> None:
+    ticket = new_ticket(actor=agent, customer=new_customer())
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"contact": new_contact()})
+
+    assert list(exc.value.fields) == ["contact"]
+    ticket.refresh_from_db()
+    assert ticket.contact is None
+
+
+def test_edit_keeps_the_conversation_searchable(agent: User) -> None:
+    ticket = new_ticket(actor=agent)
+    new_message(ticket=ticket, actor=agent, body="包裹在杭州分拨中心滞留")
+
+    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "催件"})
+
+    ticket.refresh_from_db()
+    assert "杭州" in ticket.search_text.split()
+
+
+def test_assign_moves_new_to_open_and_notifies(agent: User, colleague: User) -> None:
+    ticket = new_ticket(actor=agent)
+
+    assigned = services.ticket_assign(actor=agent, ticket=ticket, assignee=colleague)
+
+    assert (assigned.assignee, assigned.status_category) == (colleague, "open")
+    assert colleague.notifications.filter(kind="assigned").count() == 1

@@ -1,0 +1,639 @@
+"""The agent console: queues, the ticket page and its actions, the new-ticket form and the call log.
+Views parse input, call selectors and services, and render; every rule lives in the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.http import FileResponse, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
+from kefu.core.masking import mask_name, mask_phone
+from kefu.core.models import AuditAction
+from kefu.core.phones import display_phone
+from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
+from kefu.customers import selectors as customer_selectors
+from kefu.customers import services as customer_services
+from kefu.customers.access import access_customer, may_view_personal_data
+from kefu.tickets import calls, collaboration, console, forms, selectors, services
+from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
+from kefu.tickets.enums import (
+    CallOutcome,
+    Channel,
+    CloseReason,
+    Department,
+    Priority,
+    StatusCategory,
+    SubtaskStatus,
+    TicketType,
+    Visibility,
+)
+from kefu.tickets.models import Ticket
+
+
+def _errors_context(exc: KefuError | None) -> dict[str, Any]:
+    if exc is None:
+        return {"error_summary": "", "field_errors": {}}
+    errors = form_errors(exc)
+    return {
+        "error_summary": errors["__all__"][0],
+        "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
+    }
+
+
+def _status_of(exc: KefuError) -> int:
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+# --- queue ----------------------------------------------------------------------------------------
+
+
+@staff_view("tickets.view_ticket")
+def queue(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    queue_key = request.GET.get("queue", "all")
+    if queue_key not in selectors.QUEUES:
+        queue_key = "all"
+    filters = forms.parse_filters(request.GET)
+    tickets = selectors.ticket_list(user, queue=queue_key, filters=filters).prefetch_related("tags")
+    try:
+        rows, next_cursor = forms.page_of(tickets, request.GET.get("cursor", ""))
+    except KefuError:  # a mangled cursor in a pasted link: show the first page
+        rows, next_cursor = forms.page_of(tickets, "")
+    params = forms.filter_params(request.GET)
+    query = urlencode({"queue": queue_key, **params}, doseq=True)
+    context: dict[str, Any] = {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "query": query,
+        "queue": queue_key,
+        "params": params,
+        "filters": filters,
+        "read_only": is_read_only_role(user) or not user.has_perm("tickets.change_ticket"),
+    }
+    if request.htmx and request.htmx.target == "ticket-rows":
+        return render(request, "tickets/_queue_rows.html", context)
+    counts = selectors.queue_counts(user)
+    context.update(
+        {
+            "queues": [(key, label, counts.get(key)) for key, label in selectors.QUEUES.items()],
+            "saved_views": [
+                (v, urlencode({"queue": queue_key, **v.filters}, doseq=True))
+                for v in console.saved_views_for(user)
+            ],
+            "assignees": console.assignable_users(),
+            "statuses": console.statuses(),
+            "categories": console.categories(),
+            "status_categories": StatusCategory.choices,
+            "types": TicketType.choices,
+            "priorities": Priority.choices,
+            "channels": Channel.choices,
+            "tags_value": ",".join(filters.tags),
+        }
+    )
+    return render(request, "tickets/queue.html", context)
+
+
+@require_POST
+@staff_view("tickets.view_ticket")
+def saved_view_create(request: AuthedRequest) -> HttpResponse:
+    params = QueryDict(request.POST.get("query", ""))
+    try:
+        console.saved_view_create(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            filters={
+                **forms.filter_params(params),
+                **({"queue": [params["queue"]]} if params.get("queue") else {}),
+            },
+            shared=request.POST.get("shared") == "1",
+        )
+    except KefuError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("视图已保存"))
+    return redirect(f"{reverse('ticket-queue')}?{params.urlencode()}")
+
+
+@require_POST
+@staff_view("tickets.view_ticket")
+def saved_view_delete(request: AuthedRequest, view_id: int) -> HttpResponse:
+    console.saved_view_delete(actor=request.user, view_id=view_id)
+    messages.success(request, _("视图已删除"))
+    return redirect("ticket-queue")
+
+
+@require_POST
+@staff_view("tickets.view_ticket")
+def bulk(request: AuthedRequest) -> HttpResponse:
+    back = request.POST.get("query", "")
+    try:
+        results = console.bulk_apply(
+            actor=request.user,
+            numbers=request.POST.getlist("tickets"),
+            action=request.POST.get("action", ""),
+            value=request.POST.get("tag" if request.POST.get("action") == "tag" else "value", ""),
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    else:
+        done = [r for r in results if r.ok]
+        if done:
+            messages.success(request, _("已处理 %(count)s 张工单") % {"count": len(done)})
+        for failed in (r for r in results if not r.ok):
+            messages.error(request, f"{failed.number}：{failed.message}")
+        if not results:
+            messages.error(request, _("请先勾选工单"))
+    return redirect(f"{reverse('ticket-queue')}?{back}")
+
+
+# --- ticket page ----------------------------------------------------------------------------------
+
+
+def _custom_field_rows(ticket: Ticket, fields: list[Any]) -> list[dict[str, Any]]:
+    values = ticket.custom_fields or {}
+    return [{"spec": f, "value": values.get(f.key, "")} for f in fields]
+
+
+# Ticket changes the timeline leaves out (the header shows them) or labels itself.
+_HIDDEN_CHANGES = {"status_category", "version", "search_text"}
+_LABELS = {"subtasks": _lazy("协作单"), "waybills": _lazy("运单号"), "watchers": _lazy("关注人")}
+
+
+def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None:
+    """Audit events ready for the ticket timeline: the creation without its field dump, custom fields
+    by label, the contact's name masked unless the viewer may see personal data."""
+    labels = {f.key: str(f.label) for f in fields}
+    for event in events:
+        event.content_type = ContentType.objects.get_for_id(event.content_type_id)  # cached, no query
+        changes = event.changes if isinstance(event.changes, dict) else {}
+        if event.action == AuditAction.CREATE:
+            changes = {}
+        changes = {k: v for k, v in changes.items() if k not in _HIDDEN_CHANGES}
+        for name, pair in list(changes.items()):
+            if not isinstance(pair, list | tuple):
+                continue
+            if name == "custom_fields":
+                changes[name] = [
+                    "、".join(f"{labels.get(k, k)}：{v}" for k, v in side.items())
+                    if isinstance(side, dict)
+                    else side
+                    for side in pair
+                ]
+            elif name == "contact" and not reveal:
+                changes[name] = [mask_name(str(side)) if side else side for side in pair]
+        event.changes = changes
+    audit_for_display(events, reveal=reveal)
+    for event in events:
+        for change in event.shown_changes:
+            if change.label in _LABELS:
+                object.__setattr__(change, "label", str(_LABELS[change.label]))
+
+
+def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    reveal = may_view_personal_data(user)
+    timeline = selectors.ticket_timeline(ticket, for_customer=False)
+    fields = console.category_fields(ticket.category)
+    _shape_events([item.event for item in timeline if item.event is not None], reveal=reveal, fields=fields)
+    customer = ticket.customer
+    contact = None
+    recent: list[Ticket] = []
+    if customer is not None:
+        person = ticket.contact or customer.contacts.order_by("-is_primary", "id").first()
+        if person is not None:
+            contact = customer_selectors.contact_view(person, reveal=reveal)
+            if reveal:
+                customer_services.record_pii_view(
+                    actor=user, customer=customer, contacts=[person], where="ticket"
+                )
+        recent = list(selectors.customer_recent_tickets(customer.pk, exclude=ticket.pk))
+    subtasks = list(ticket.subtasks.all())
+    context = {
+        "ticket": ticket,
+        "timeline": timeline,
+        "custom_fields": _custom_field_rows(ticket, fields),
+        "category_fields": fields,
+        "customer": customer,
+        "contact": contact,
+        "recent": recent,
+        "subtasks": subtasks,
+        "subtasks_done": sum(1 for s in subtasks if s.status == SubtaskStatus.DONE),
+        "subtasks_total": sum(1 for s in subtasks if s.status != SubtaskStatus.CANCELLED),
+        "can_create_subtasks": True,
+        "departments": Department.choices,
+        "subtask_statuses": SubtaskStatus.choices,
+        "watching": any(w.pk == user.pk for w in ticket.watchers.all()),
+        "read_only": is_read_only_role(user) or not user.has_perm("tickets.change_ticket"),
+        "assignees": console.assignable_users(),
+        "statuses": [
+            s
+            for s in console.statuses()
+            if s.category in (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+        ],
+        "categories": console.categories(),
+        "types": TicketType.choices,
+        "priorities": Priority.choices,
+        "close_reasons": CloseReason.choices,
+        "others": console.presence_touch(ticket, user),
+        "waybills_value": " ".join(w.waybill_no for w in ticket.waybills.all()),
+        "edit_values": {
+            "subject": ticket.subject,
+            "type": ticket.type,
+            "priority": ticket.priority,
+            "category": ticket.category.code if ticket.category else "",
+            "waybills": " ".join(w.waybill_no for w in ticket.waybills.all()),
+            **{f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
+        },
+        "draft": "",
+        "draft_visibility": Visibility.PUBLIC,
+        "action": "",
+        **_errors_context(None),
+    }
+    context.update(extra)
+    return context
+
+
+@staff_view("tickets.view_ticket")
+def ticket_detail(request: AuthedRequest, number: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(request.user, number)
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+@staff_view("tickets.view_ticket")
+def ticket_attachment(request: AuthedRequest, number: str, public_id: str) -> FileResponse:
+    attachment = console.attachment_of(access_ticket(request.user, number), public_id, public_only=False)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: Any) -> FileResponse:
+    """The file, inline for images and PDFs, as a download otherwise; never sniffed as HTML."""
+    inline = attachment.is_image or attachment.content_type == "application/pdf"
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not inline,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@staff_view("tickets.view_ticket")
+def ticket_presence(request: AuthedRequest, number: str) -> HttpResponse:
+    ticket = access_ticket(request.user, number)
+    return render(request, "tickets/_presence.html", {"others": console.presence_touch(ticket, request.user)})
+
+
+def _reply(request: AuthedRequest, ticket: Ticket) -> None:
+    visibility = Visibility.INTERNAL if request.POST.get("visibility") == "internal" else Visibility.PUBLIC
+    services.message_add(
+        actor=request.user,
+        ticket=ticket,
+        body=request.POST.get("body", ""),
+        visibility=visibility,
+        attachments=request.FILES.getlist("attachments"),
+        seen_version=forms.parse_int(request.POST.get("seen_version")),
+    )
+
+
+def _assign(request: AuthedRequest, ticket: Ticket) -> None:
+    value = request.POST.get("assignee", "")
+    assignee = None
+    if value == "me":
+        assignee = request.user
+    elif value:
+        assignee = console.assignable_users().filter(pk=forms.parse_int(value) or 0).first()
+        if assignee is None:
+            raise ValidationFailed.for_field("assignee", _("请选择处理人"))
+    services.ticket_assign(
+        actor=request.user,
+        ticket=ticket,
+        assignee=assignee,
+        version=forms.parse_int(request.POST.get("version")),
+    )
+
+
+def _status(request: AuthedRequest, ticket: Ticket) -> None:
+    status = console.statuses().filter(code=request.POST.get("status", "")).first()
+    if status is None:
+        raise ValidationFailed.for_field("status", _("请选择状态"))
+    services.ticket_transition(
+        actor=request.user, ticket=ticket, status=status, version=forms.parse_int(request.POST.get("version"))
+    )
+
+
+def _resolve(request: AuthedRequest, ticket: Ticket) -> None:
+    services.ticket_resolve(
+        actor=request.user,
+        ticket=ticket,
+        solution_summary=request.POST.get("solution_summary", ""),
+        version=forms.parse_int(request.POST.get("version")),
+    )
+
+
+def _close(request: AuthedRequest, ticket: Ticket) -> None:
+    services.ticket_close(
+        actor=request.user,
+        ticket=ticket,
+        satisfaction_confirmed=request.POST.get("satisfied") == "1",
+        reason=request.POST.get("reason", CloseReason.CONFIRMED),
+        note=request.POST.get("note", ""),
+        version=forms.parse_int(request.POST.get("version")),
+    )
+
+
+def _reopen(request: AuthedRequest, ticket: Ticket) -> Ticket:
+    return services.ticket_reopen(actor=request.user, ticket=ticket, reason=request.POST.get("reason", ""))
+
+
+def _edit(request: AuthedRequest, ticket: Ticket) -> None:
+    post = request.POST
+    category = console.category_by_code(post.get("category", ""))
+    changes: dict[str, Any] = {
+        "subject": post.get("subject", ticket.subject),
+        "description": post.get("description", ticket.description),
+        "type": post.get("type", ticket.type),
+        "priority": post.get("priority", ticket.priority),
+        "category": category,
+        "custom_fields": forms.parse_custom_fields(post, console.category_fields(category)),
+    }
+    services.ticket_update(
+        actor=request.user,
+        ticket=ticket,
+        version=forms.parse_int(post.get("version")),
+        changes=changes,
+        waybills=forms.parse_waybills(post.get("waybills", "")),
+    )
+
+
+def _tags(request: AuthedRequest, ticket: Ticket) -> None:
+    services.ticket_update(
+        actor=request.user,
+        ticket=ticket,
+        version=None,
+        changes={},
+        add_tags=[t for t in request.POST.get("add", "").replace("，", ",").split(",") if t.strip()],
+        remove_tags=request.POST.getlist("remove"),
+    )
+
+
+def _subtask(request: AuthedRequest, ticket: Ticket) -> None:
+    post = request.POST
+    assignee = console.assignable_users().filter(pk=forms.parse_int(post.get("assignee")) or 0).first()
+    collaboration.subtask_create(
+        actor=request.user,
+        ticket=ticket,
+        department=post.get("department", ""),
+        title=post.get("title", ""),
+        deadline=forms.parse_local_datetime(post.get("deadline", "")),  # type: ignore[arg-type]
+        problem_description=post.get("problem_description", ""),
+        support_needed=post.get("support_needed", ""),
+        current_progress=post.get("current_progress", ""),
+        assignee=assignee,
+        external_party=post.get("external_party", ""),
+        mandatory=post.get("mandatory") == "1",
+        carrier_contact=post.get("carrier_contact", ""),
+        tracking_evidence=post.get("tracking_evidence", ""),
+    )
+
+
+def _subtask_status(request: AuthedRequest, ticket: Ticket) -> None:
+    subtask = ticket.subtasks.filter(pk=forms.parse_int(request.POST.get("subtask")) or 0).first()
+    if subtask is None:
+        raise NotFound(_("协作单不存在"))
+    collaboration.subtask_set_status(
+        actor=request.user, subtask=subtask, status=request.POST.get("status", "")
+    )
+
+
+def _watch(request: AuthedRequest, ticket: Ticket) -> None:
+    console.ticket_watch(actor=request.user, ticket=ticket, watching=request.POST.get("watching") == "1")
+
+
+ACTIONS: dict[str, Callable[[AuthedRequest, Ticket], Ticket | None]] = {
+    "reply": _reply,
+    "assign": _assign,
+    "status": _status,
+    "resolve": _resolve,
+    "close": _close,
+    "reopen": _reopen,
+    "edit": _edit,
+    "tags": _tags,
+    "watch": _watch,
+    "subtask": _subtask,
+    "subtask_status": _subtask_status,
+}
+DONE = {
+    "reply": _lazy("已发送"),
+    "assign": _lazy("已分配"),
+    "status": _lazy("状态已更新"),
+    "resolve": _lazy("工单已解决"),
+    "close": _lazy("工单已关闭"),
+    "reopen": _lazy("工单已重新打开"),
+    "edit": _lazy("已保存"),
+    "tags": _lazy("标签已更新"),
+    "watch": _lazy("关注已更新"),
+    "subtask": _lazy("协作单已创建"),
+    "subtask_status": _lazy("协作单状态已更新"),
+}
+
+
+@require_POST
+@staff_view("tickets.view_ticket")
+def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise NotFound(_("页面不存在"))
+    ticket = access_ticket(request.user, number)
+    require_agent_write(request.user)
+    try:
+        result = handler(request, ticket)
+    except KefuError as exc:
+        if not isinstance(exc, ValidationFailed | Conflict):
+            raise
+        fresh = selectors.ticket_detail(request.user, number)
+        context = _detail_context(
+            request,
+            fresh,
+            action=action,
+            draft=request.POST.get("body", "") if action == "reply" else "",
+            draft_visibility=request.POST.get("visibility", Visibility.PUBLIC),
+            conflict=isinstance(exc, Conflict),
+            **(
+                {
+                    "edit_values": request.POST,
+                    "category_fields": console.category_fields(
+                        console.category_by_code(request.POST.get("category", ""))
+                    ),
+                }
+                if action == "edit"
+                else {}
+            ),
+            **_errors_context(exc),
+        )
+        return render(request, "tickets/detail.html", context, status=_status_of(exc))
+    messages.success(request, str(DONE[action]))
+    # A reopen past the window opens a follow-up ticket: go there.
+    return redirect("ticket-detail", number=result.number if isinstance(result, Ticket) else number)
+
+
+# --- new ticket -----------------------------------------------------------------------------------
+
+
+def ticket_data_from(request: AuthedRequest, *, channel: str) -> services.TicketData:
+    post = request.POST
+    category = console.category_by_code(post.get("category", ""))
+    customer = None
+    if post.get("customer"):
+        customer = access_customer(request.user, post["customer"])
+    assignee = request.user if post.get("assign_to_me") == "1" else None
+    team = console.teams_of(request.user).filter(pk=forms.parse_int(post.get("team")) or 0).first()
+    return services.TicketData(
+        team=team,
+        subject=post.get("subject", ""),
+        description=post.get("description", ""),
+        channel=channel,
+        type=post.get("type", TicketType.INQUIRY),
+        priority=post.get("priority", Priority.NORMAL),
+        category=category,
+        customer=customer,
+        assignee=assignee,
+        custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
+        waybills=forms.parse_waybills(post.get("waybills", "")),
+        tags=[t for t in post.get("tags", "").replace("，", ",").split(",") if t.strip()],
+    )
+
+
+@staff_view("tickets.add_ticket")
+def ticket_new(request: AuthedRequest) -> HttpResponse:
+    error: KefuError | None = None
+    post = request.POST
+    if request.method == "POST":
+        require_agent_write(request.user)
+        channel = post.get("channel", Channel.PHONE)
+        try:
+            ticket = console.ticket_create_with_attachments(
+                actor=request.user,
+                data=ticket_data_from(request, channel=channel),
+                attachments=request.FILES.getlist("attachments"),
+            )
+        except (ValidationFailed, NotFound) as exc:
+            error = exc
+        else:
+            messages.success(request, _("工单 %(number)s 已创建") % {"number": ticket.number})
+            return redirect("ticket-detail", number=ticket.number)
+    category = console.category_by_code(post.get("category", request.GET.get("category", "")))
+    customer = None
+    ref = post.get("customer") or request.GET.get("customer", "")
+    if ref:
+        try:
+            customer = access_customer(request.user, ref)
+        except NotFound:
+            customer = None
+    context = {
+        "categories": console.categories(),
+        "category": category,
+        "fields": console.category_fields(category),
+        "values": post,
+        "types": TicketType.choices,
+        "priorities": Priority.choices,
+        "channels": Channel.choices,
+        "customer": customer,
+        "teams": console.teams_of(request.user),
+        **_errors_context(error),
+    }
+    return render(request, "tickets/new.html", context, status=422 if error else 200)
+
+
+@staff_view("tickets.view_ticket")
+def category_fields(request: AuthedRequest) -> HttpResponse:
+    category = console.category_by_code(request.GET.get("category", ""))
+    return render(
+        request,
+        "tickets/_custom_fields.html",
+        {"fields": console.category_fields(category), "values": {}, "field_errors": {}},
+    )
+
+
+@staff_view("tickets.view_ticket")
+def customer_lookup(request: AuthedRequest) -> HttpResponse:
+    q = (request.GET.get("customer_q") or request.GET.get("caller_number") or "").strip()[:60]
+    found = list(customer_selectors.customer_search(request.user, q=q)[:10]) if len(q) >= 2 else []
+    return render(request, "tickets/_customer_options.html", {"customers": found, "q": q})
+
+
+# --- call log -------------------------------------------------------------------------------------
+
+
+@staff_view("tickets.view_calllog")
+def call_log(request: AuthedRequest) -> HttpResponse:
+    error: KefuError | None = None
+    post = request.POST
+    if request.method == "POST":
+        try:
+            customer = access_customer(request.user, post["customer"]) if post.get("customer") else None
+            ticket_data = None
+            if post.get("create_ticket") == "1":
+                category = console.category_by_code(post.get("category", ""))
+                ticket_data = services.TicketData(
+                    subject=post.get("subject", ""),
+                    channel=Channel.PHONE,
+                    type=post.get("type", TicketType.INQUIRY),
+                    category=category,
+                    customer=customer,
+                    priority=post.get("priority", Priority.NORMAL),
+                    team=console.teams_of(request.user).first(),
+                    custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
+                    waybills=forms.parse_waybills(post.get("waybills", "")),
+                )
+            call = calls.call_log_create(
+                actor=request.user,
+                caller_number=post.get("caller_number", ""),
+                summary=post.get("summary", ""),
+                outcome=post.get("outcome", ""),
+                customer=customer,
+                callback_due_at=forms.parse_local_datetime(post.get("callback_due_at", "")),
+                ticket=ticket_data,
+            )
+        except (ValidationFailed, NotFound) as exc:
+            error = exc
+        else:
+            if call.ticket is not None:
+                messages.success(
+                    request, _("通话已记录，工单 %(number)s 已创建") % {"number": call.ticket.number}
+                )
+                return redirect("ticket-detail", number=call.ticket.number)
+            messages.success(request, _("通话已记录"))
+            return redirect("ticket-calls")
+    category = console.category_by_code(post.get("category", ""))
+    reveal = may_view_personal_data(request.user)
+    context = {
+        "calls": [
+            (
+                call,
+                display_phone(call.caller_number)
+                if reveal
+                else mask_phone(display_phone(call.caller_number)),
+            )
+            for call in calls.recent_calls(request.user)
+        ],
+        "outcomes": CallOutcome.choices,
+        "categories": console.categories(),
+        "fields": console.category_fields(category),
+        "types": TicketType.choices,
+        "priorities": Priority.choices,
+        "values": post,
+        "can_log": request.user.has_perm("tickets.add_calllog"),
+        **_errors_context(error),
+    }
+    return render(request, "tickets/calls.html", context, status=422 if error else 200)
