@@ -8,7 +8,7 @@ kefu createadmin USERNAME
 kefu token create --user NAME [--name LABEL]
 kefu import customers FILE [--mode all_or_nothing|valid_rows] [--user NAME]
 kefu export customers FILE [--user NAME]
-kefu seed --customers N [--seed S]
+kefu seed [--customers N] [--tickets N] [--seed S]
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def cmd_export_customers(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from kefu.demo import seed_bulk
 
-    seed_bulk(customers=args.customers, seed=args.seed, progress=True)
+    seed_bulk(customers=args.customers, tickets=args.tickets, seed=args.seed, progress=True)
     return 0
 
 
@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed", help="bulk-generate synthetic data at benchmark scale")
     p.add_argument("--customers", type=int, default=0)
+    p.add_argument(
+        "--tickets", type=int, default=0, help="tickets with 1–4 messages each (customers seeded if none)"
+    )
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_seed)
     return parser

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 
@@ -42,9 +42,12 @@ from kefu.customers.services import (
     first_contact_due,
     portal_account_create,
 )
+from kefu.tickets.models import Category, CustomField, Message, Status, Tag, Ticket, TicketWaybill
 
 DEMO_PASSWORD = "kefu-demo-2026"
 DEMO_CUSTOMERS = 500
+DEMO_TICKETS = 2000  # of which DEMO_LIVE_TICKETS through the services (audited), the rest bulk history
+DEMO_LIVE_TICKETS = 200
 
 # --- reference tables ------------------------------------------------------------------------------
 
@@ -345,6 +348,7 @@ def seed_demo(*, seed: int) -> bool:
     customers = _seed_customers(rng, fake, staff)
     _seed_follow_through(rng, staff, customers)
     _seed_portal(rng, staff, customers)
+    _seed_demo_tickets(rng, seed, staff, customers)
     return True
 
 
@@ -555,7 +559,14 @@ def _bulk_rows(
         yield fields, contacts, segments
 
 
-def seed_bulk(*, customers: int, seed: int, progress: bool) -> None:
+def seed_bulk(*, customers: int = 0, tickets: int = 0, seed: int, progress: bool) -> None:
+    """Write ``customers`` synthetic customers, then ``tickets`` synthetic tickets (:func:`seed_tickets`:
+    1–4 messages each; customers are seeded first if there are none)."""
+    _bulk_customers(customers=customers, seed=seed, progress=progress)
+    seed_tickets(tickets=tickets, seed=seed, progress=progress)
+
+
+def _bulk_customers(*, customers: int, seed: int, progress: bool) -> None:
     """Write ``customers`` synthetic customers (1–2 contacts each, segments) with ``bulk_create``.
 
     For benchmarks and load tests: no audit rows are written, and account agents are given round-robin
@@ -627,3 +638,588 @@ def seed_bulk(*, customers: int, seed: int, progress: bool) -> None:
                 link.objects.bulk_create(link_rows, batch_size=2000)
             made += size
             bar.update(size)
+
+
+# --- tickets -------------------------------------------------------------------------------------
+
+TICKET_BATCH = 5000
+TICKET_DAYS = 90
+TEXT_POOL = 6000  # distinct generated ticket stories, tokenized once each (jieba: ~80 µs per text)
+
+# waybill prefix, digits after it
+CARRIERS = [("SF", 12), ("JD", 13), ("YT", 13), ("ZT", 12), ("", 12), ("KY", 11), ("DB", 10)]
+CARGO = [
+    "服装",
+    "电子产品",
+    "冷冻海鲜",
+    "医药试剂",
+    "汽车配件",
+    "家具",
+    "化工原料",
+    "生鲜水果",
+    "图书",
+    "家电",
+]
+ROUTES_TO = [
+    "成都",
+    "北京",
+    "上海",
+    "广州",
+    "深圳",
+    "武汉",
+    "西安",
+    "郑州",
+    "沈阳",
+    "昆明",
+    "乌鲁木齐",
+    "拉萨",
+]
+TAG_NAMES = [
+    "加急", "大客户", "重复来电", "需回访", "冷链", "跨境", "危险品", "大促", "媒体关注", "12315",
+    "先行赔付", "二次投诉", "夜间件", "偏远地区", "保价件", "待补资料", "升级处理", "系统告警",
+]  # fmt: skip
+# category code → (type, subjects, descriptions). Placeholders: {cargo} {src} {dst} {days} {amount} {node}
+TICKET_STORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "delay": (
+        ("complaint", "exception", "inquiry"),
+        (
+            "{src}发往{dst}的{cargo}延误{days}天未送达",
+            "货物在{node}滞留{days}天，物流信息不更新",
+            "承诺次日达的{cargo}至今未派送",
+            "{dst}方向干线延误，客户催件",
+            "大促期间{cargo}派送超时{days}天",
+        ),
+        (
+            "客户反映{src}发往{dst}的{cargo}已超过承诺时效{days}天，物流轨迹停留在{node}，要求尽快派送并说明原因。",
+            "客户来电称货物延误影响其门店上架，希望今天内给出预计到达时间，否则要求赔偿运费。",
+            "多次查询轨迹无更新，客户情绪激动，表示如果明天仍未送达将向 12315 投诉。",
+        ),
+    ),
+    "damage": (
+        ("complaint", "claim", "after_sales"),
+        (
+            "签收时发现{cargo}外包装破损",
+            "{cargo}到货后部分损坏，申请理赔{amount}元",
+            "冷链货物到货温度异常，{cargo}变质",
+            "易碎品运输途中破损，客户拒收",
+        ),
+        (
+            "收货人开箱发现{cargo}有明显挤压变形，已拍照留证，要求按保价金额理赔。",
+            "客户提供了破损照片和签收单，货值约{amount}元，期望赔偿或补发。",
+            "温度记录显示{node}环节超温两小时，客户要求出具责任认定并赔偿{amount}元。",
+        ),
+    ),
+    "loss": (
+        ("complaint", "claim", "exception"),
+        (
+            "{cargo}丢件，轨迹停在{node}",
+            "快件显示已签收但收件人未收到",
+            "整票{cargo}少件，到货{days}件缺失",
+            "跨境包裹在清关后丢失",
+        ),
+        (
+            "物流轨迹最后一条记录在{node}，已超过{days}天无更新，客户怀疑货物丢失，要求查找并赔偿{amount}元。",
+            "收件人否认签收，签收记录显示为代收点代签，客户要求调取派送员签收凭证。",
+            "分拨中心盘点未找到该件，已发起丢件调查，客户要求先行赔付。",
+        ),
+    ),
+    "route-change": (
+        ("inquiry", "after_sales"),
+        (
+            "申请将{cargo}改派至{dst}",
+            "收货地址变更，需要拦截改址",
+            "客户要求暂缓派送，改为自提",
+        ),
+        (
+            "货物已到{node}，客户希望改派到新的收货地址，并询问是否产生额外运费。",
+            "收件人临时出差，要求改约派送时间或改为网点自提。",
+        ),
+    ),
+    "signing": (
+        ("complaint", "after_sales"),
+        (
+            "未经同意放置快递柜，客户投诉",
+            "签收人非本人，客户质疑代签",
+            "派送员未送货上门要求客户自取",
+        ),
+        (
+            "客户投诉派送员未电话联系即将{cargo}放入快递柜，要求说明并道歉。",
+            "签收凭证上的签名与收件人不符，客户要求调查并提供签收照片。",
+        ),
+    ),
+    "billing": (
+        ("inquiry", "complaint"),
+        (
+            "{src}到{dst}运费与报价不符",
+            "月结账单多收{amount}元附加费",
+            "保价费计算有误，申请退还",
+            "发票抬头错误，申请重开",
+        ),
+        (
+            "客户对账发现本月账单比合同报价多出{amount}元，要求提供计费明细并退还差额。",
+            "偏远地区附加费未提前告知，客户不认可，要求核实。",
+        ),
+    ),
+    "system": (
+        ("exception", "inquiry"),
+        ("电子面单打印失败", "客户系统对接接口报错，无法下单", "轨迹查询页面打不开"),
+        ("客户反映今日上午起接口返回超时，影响约{days}百票订单下单，请技术支持尽快排查。",),
+    ),
+    "return": (
+        ("after_sales", "inquiry"),
+        ("申请退回{cargo}至发货仓", "收件人拒收，办理退货", "换货件需上门取件"),
+        ("收件人拒收{cargo}，发货方要求原路退回并确认退回运费由谁承担。",),
+    ),
+    "other": (
+        ("inquiry", "suggestion", "quote"),
+        (
+            "咨询{src}到{dst}的{cargo}运价和时效",
+            "建议增加夜间派送时段",
+            "询问危险品能否承运",
+            "大客户月度业务回顾预约",
+        ),
+        (
+            "客户询问{src}至{dst}整车与零担报价、时效以及是否提供上门取件。",
+            "客户建议在小程序增加预约派送时间功能。",
+        ),
+    ),
+}
+CATEGORY_WEIGHTS = {
+    "delay": 28, "damage": 14, "loss": 10, "route-change": 9, "signing": 8, "billing": 10, "system": 3,
+    "return": 8, "other": 10,
+}  # fmt: skip
+NODES = ["揽收", "始发分拨", "干线运输", "目的分拨", "末端派送", "签收"]
+CUSTOMER_FOLLOW_UPS = [
+    "请问现在有进展了吗？已经等了{days}天了。",
+    "收到，谢谢。请尽快处理，我们的客户一直在催。",
+    "照片已上传，请查收。货值{amount}元，有发票。",
+    "今天还是没有收到货，请给个准确时间。",
+    "好的，已经确认收到，问题解决了，谢谢。",
+]
+AGENT_REPLIES = [
+    "您好，已收到您的反馈。我们已联系{node}网点核实，预计今天 18:00 前给您回复处理方案。",
+    "您好，经核实货物目前在{dst}分拨中心，已安排优先派送，预计明天上午送达。",
+    "您好，理赔材料已收到，我们将在 3 个工作日内完成审核，审核通过后{amount}元将原路退回。",
+    "您好，已为您办理改派，新的派送地址已生效，不产生额外费用。",
+    "非常抱歉给您带来不便，已对派送员进行教育，并为您申请{amount}元运费券作为补偿。",
+]
+INTERNAL_NOTES = [
+    "已联系{src}始发分拨，对方称货物在{node}漏扫，正在查找。",
+    "已提交协作单给运输部，要求 2 小时内反馈干线车辆位置。",
+    "客户为 VIP，已电话告知处理进度，组长已知悉。",
+    "责任明确，金额{amount}元低于 5000 元，按先行赔付流程处理。",
+    "承运商回复需要客户补充开箱照片，已发短信提醒。",
+]
+SOLUTION_SUMMARIES = [
+    "已安排优先派送并送达，客户确认满意。",
+    "已按保价金额先行赔付，客户确认收到。",
+    "已补发货物并退还运费。",
+    "已改派至新地址并完成签收。",
+    "核实计费无误并向客户解释，客户认可。",
+]
+# Ticket state mix: (status category, weight)
+STATE_WEIGHTS = [("new", 8), ("open", 17), ("pending", 12), ("resolved", 13), ("closed", 50)]
+CHANNEL_MIX = [
+    ("phone", 35),
+    ("chat", 25),
+    ("email", 12),
+    ("web", 12),
+    ("api", 8),
+    ("bot", 5),
+    ("proactive", 3),
+]
+PRIORITY_MIX = [("urgent", 4), ("high", 16), ("normal", 65), ("low", 15)]
+TEAM_FOR_TYPE = {
+    "inquiry": "inquiry", "quote": "inquiry", "suggestion": "follow-up", "complaint": "complaints",
+    "after_sales": "after-sales", "exception": "after-sales", "claim": "claims",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Story:
+    category: str
+    type: str
+    subject: str
+    description: str
+    tokens: str  # jieba tokens of subject + description (waybill and number added per ticket)
+
+
+@dataclass(frozen=True)
+class _Line:
+    body: str
+    tokens: str
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    src = rng.choice(LOCATIONS)[1].removesuffix("市")
+    return template.format(
+        cargo=rng.choice(CARGO),
+        src=src,
+        dst=rng.choice(ROUTES_TO),
+        days=rng.randint(2, 9),
+        amount=rng.choice((200, 380, 500, 860, 1200, 1800, 2600, 3200, 4800, 6500)),
+        node=rng.choice(NODES),
+    )
+
+
+class _TextPool:
+    """Generated subjects, descriptions and message bodies with their jieba tokens, made once and reused:
+    tokenizing a million tickets one by one would take minutes of jieba alone."""
+
+    def __init__(self, rng: random.Random, size: int) -> None:
+        from kefu.tickets import text
+
+        codes = list(CATEGORY_WEIGHTS)
+        weights = [CATEGORY_WEIGHTS[c] for c in codes]
+        self.stories: list[_Story] = []
+        for _ in range(size):
+            code = rng.choices(codes, weights)[0]
+            types, subjects, descriptions = TICKET_STORIES[code]
+            subject = _fill(rng, rng.choice(subjects))
+            description = _fill(rng, rng.choice(descriptions))
+            self.stories.append(
+                _Story(code, rng.choice(types), subject, description, text.tokens(subject, description))
+            )
+        lines = max(50, size // 10)
+
+        def make(templates: list[str]) -> list[_Line]:
+            out = []
+            for _ in range(lines):
+                body = _fill(rng, rng.choice(templates))
+                out.append(_Line(body, text.tokens(body)))
+            return out
+
+        self.customer = make(CUSTOMER_FOLLOW_UPS)
+        self.agent = make(AGENT_REPLIES)
+        self.internal = make(INTERNAL_NOTES)
+
+
+def _waybill(rng: random.Random) -> str:
+    prefix, digits = rng.choice(CARRIERS)
+    return f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}"
+
+
+def _merge_tokens(*parts: str) -> str:
+    return " ".join(dict.fromkeys(" ".join(p for p in parts if p).split()))
+
+
+def _day_counts(rng: random.Random, total: int, days: list[dt.date]) -> list[int]:
+    """Tickets per day: weekdays busier than weekends, a little noise, summing to ``total``."""
+    weights = [(1.0 if d.weekday() < 5 else 0.6) * rng.uniform(0.85, 1.15) for d in days]
+    scale = total / sum(weights)
+    counts = [int(w * scale) for w in weights]
+    for index in range(total - sum(counts)):
+        counts[index % len(counts)] += 1
+    return counts
+
+
+def _ticket_staff(rng: random.Random) -> dict[str, Any]:
+    """Teams and their agents to assign bulk tickets to; a few are created when there are none."""
+    from kefu.accounts.models import TeamMembership
+
+    teams = {t.code: t for t in Team.objects.order_by("pk")}
+    if not teams:
+        for code, name, name_en, description, _ in TEAMS:
+            teams[code] = Team.objects.create(name=name, name_en=name_en, code=code, description=description)
+    members: dict[int, list[int]] = {t.pk: [] for t in teams.values()}
+    rows = TeamMembership.objects.filter(
+        user__is_active=True, user__role__in=(Role.AGENT, Role.LEAD)
+    ).values_list("team_id", "user_id")
+    for team_id, user_id in rows.order_by("team_id", "user_id"):
+        members.setdefault(team_id, []).append(user_id)
+    for team in teams.values():
+        if not members[team.pk]:
+            for index in range(3):
+                name, username = _person(rng)
+                user = user_create(
+                    actor=None,
+                    username=f"seed.{team.code}.{index + 1}",
+                    password=None,
+                    role=Role.AGENT,
+                    full_name=name,
+                    email=f"{username}.{team.code}{index + 1}@kefu.example.com",
+                )
+                team_add_member(actor=None, team=team, user=user)
+                members[team.pk].append(user.pk)
+    return {"teams": teams, "members": members}
+
+
+def seed_tickets(
+    *, tickets: int, seed: int, progress: bool, pool_size: int = TEXT_POOL, days: int = TICKET_DAYS
+) -> int:
+    """Write ``tickets`` synthetic tickets with ``bulk_create``; return how many were written.
+
+    Each ticket has 1–4 messages (the customer's first message, replies, internal notes, follow-ups),
+    a waybill, 0–2 tags, a category with valid custom fields, a status of every category with the
+    matching timestamps, a customer and contact from the existing customers (1,000 are seeded first if
+    there are none), a team and, unless new, an assignee among the team's agents. Creation times are
+    spread over the last ``days`` days; numbers are ``T``+yymmdd+counter taken from the same per-day
+    counters as ``services.new_ticket_number``, so later tickets never collide. ``search_text`` holds
+    the same jieba tokens the services compute, from a pool of ``pool_size`` generated texts tokenized
+    once. No audit rows are written.
+    """
+    from tqdm import tqdm
+
+    if tickets <= 0:
+        return 0
+    rng = random.Random(seed)
+    if not Customer.objects.exists():
+        _bulk_customers(customers=max(1000, min(tickets // 100, 100_000)), seed=seed, progress=progress)
+    staff = _ticket_staff(rng)
+    team_ids = {code: team.pk for code, team in staff["teams"].items()}
+    all_team_ids = sorted(team_ids.values())
+    members: dict[int, list[int]] = staff["members"]
+    customers: list[tuple[int, int | None]] = []
+    seen: set[int] = set()
+    for owner, primary in (
+        Contact.objects.filter(is_primary=True).order_by("customer_id").values_list("customer_id", "pk")
+    ):
+        if owner not in seen:
+            seen.add(owner)
+            customers.append((owner, primary))
+    if not customers:
+        customers = [(pk, None) for pk in Customer.objects.order_by("pk").values_list("pk", flat=True)]
+    vip = set(Customer.objects.filter(tier=Tier.VIP).values_list("pk", flat=True))
+    statuses: dict[str, list[Status]] = {}
+    for status in Status.objects.order_by("position"):
+        statuses.setdefault(status.category, []).append(status)
+    categories = dict(Category.objects.values_list("code", "pk"))
+    fields: dict[str, list[tuple[str, str, list[Any]]]] = {}
+    for spec in CustomField.objects.select_related("category").order_by("position"):
+        fields.setdefault(spec.category.code, []).append((spec.key, spec.kind, list(spec.choices)))
+    Tag.objects.bulk_create([Tag(name=n) for n in TAG_NAMES], ignore_conflicts=True)
+    tag_ids = list(Tag.objects.filter(name__in=TAG_NAMES).order_by("name").values_list("pk", flat=True))
+    pool = _TextPool(rng, pool_size)
+    if connection.vendor == "sqlite":
+        # Random-key indexes (public ids, waybill numbers) outgrow the 64 MB page cache at a few hundred
+        # thousand tickets; with a larger cache for this connection each batch rereads far fewer pages.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-1000000")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    dates = [today - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    counts = _day_counts(rng, tickets, dates)
+    tz = timezone.get_current_timezone()
+    states, state_weights = zip(*STATE_WEIGHTS, strict=True)
+    channels, channel_weights = zip(*CHANNEL_MIX, strict=True)
+    priorities, priority_weights = zip(*PRIORITY_MIX, strict=True)
+    link = Ticket.tags.through
+    made = 0
+
+    def plan() -> Iterator[tuple[str, dt.datetime]]:
+        """(number, created_at) in time order, numbers from the per-day counters."""
+        for day, count in zip(dates, counts, strict=True):
+            if not count:
+                continue
+            start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+            span = min((now - start).total_seconds(), 86400.0)
+            offsets = sorted(rng.random() * span for _ in range(count))
+            numbers = next_values(f"ticket:{day:%y%m%d}", count)
+            for number, offset in zip(numbers, offsets, strict=True):
+                yield f"T{day:%y%m%d}{number:04d}", start + dt.timedelta(seconds=offset)
+
+    planned = plan()
+    with tqdm(total=tickets, desc="工单", unit="row", disable=not progress) as bar:
+        while made < tickets:
+            size = min(TICKET_BATCH, tickets - made)
+            batch: list[Ticket] = []
+            extras: list[tuple[list[Message], list[str], list[int]]] = []
+            for _ in range(size):
+                number, created = next(planned)
+                story = rng.choice(pool.stories)
+                state = rng.choices(states, state_weights)[0]
+                if (now - created).days > 20 and state in ("new", "open", "pending"):
+                    state = rng.choices(states, state_weights)[0]  # old tickets are mostly done
+                status = rng.choice(statuses[state])
+                team_code = TEAM_FOR_TYPE.get(story.type, "after-sales")
+                team_id: int | None = team_ids.get(team_code) or rng.choice(all_team_ids)
+                customer_id, contact_id = rng.choice(customers)
+                if customer_id in vip and "key-accounts" in team_ids and rng.random() < 0.7:
+                    team_id = team_ids["key-accounts"]
+                assignee = None
+                if state != "new" or rng.random() < 0.1:
+                    agents = members.get(team_id or 0) or []
+                    assignee = rng.choice(agents) if agents else None
+                if state == "new" and rng.random() < 0.3:
+                    team_id = None  # not triaged yet
+                life = dt.timedelta(minutes=rng.randint(5, 60 * 24 * (6 if state == "closed" else 3)))
+                updated = min(created + life, now)
+                waybills = [_waybill(rng) for _ in range(1 if rng.random() < 0.9 else 2)]
+                custom = {
+                    key: rng.choice(choices)
+                    if kind == "choice"
+                    else rng.randint(1, 50)
+                    if kind == "number"
+                    else rng.random() < 0.5
+                    if kind == "bool"
+                    else str(created.date())
+                    if kind == "date"
+                    else story.subject[:20]
+                    for key, kind, choices in fields.get(story.category, [])
+                }
+                # the conversation
+                count = rng.choices((1, 2, 3, 4), (25, 35, 25, 15))[0]
+                times = sorted(created + (updated - created) * rng.random() for _ in range(count - 1))
+                messages: list[Message] = [
+                    Message(
+                        author_kind="customer",
+                        contact_id=contact_id,
+                        visibility="public",
+                        body_html=story.description,
+                        body_text=story.description,
+                        created_at=created,
+                    )
+                ]
+                token_parts = [number.lower(), story.tokens, *(w.lower() for w in waybills)]
+                first_response = None
+                for index, at in enumerate(times):
+                    kind = ("agent", "internal", "customer")[index % 3] if index else "agent"
+                    if kind == "agent":
+                        line = rng.choice(pool.agent)
+                        first_response = first_response or at
+                    else:
+                        line = rng.choice(pool.internal if kind == "internal" else pool.customer)
+                    messages.append(
+                        Message(
+                            author_kind="customer" if kind == "customer" else "agent",
+                            author_id=assignee if kind != "customer" else None,
+                            contact_id=contact_id if kind == "customer" else None,
+                            visibility="internal" if kind == "internal" else "public",
+                            body_html=line.body,
+                            body_text=line.body,
+                            created_at=at,
+                        )
+                    )
+                    token_parts.append(line.tokens)
+                done = state in ("resolved", "closed")
+                confirmed = rng.random() < 0.85 if state == "closed" else None
+                batch.append(
+                    Ticket(
+                        number=number,
+                        public_id=new_public_id(),
+                        subject=story.subject,
+                        description=story.description,
+                        channel=rng.choices(channels, channel_weights)[0],
+                        type=story.type,
+                        category_id=categories.get(story.category),
+                        priority=rng.choices(priorities, priority_weights)[0],
+                        customer_id=customer_id,
+                        contact_id=contact_id,
+                        team_id=team_id,
+                        assignee_id=assignee,
+                        status=status,
+                        status_category=state,
+                        custom_fields=custom,
+                        solution_summary=rng.choice(SOLUTION_SUMMARIES) if done else "",
+                        satisfaction_confirmed=confirmed,
+                        close_reason=""
+                        if confirmed is None
+                        else "confirmed"
+                        if confirmed
+                        else rng.choice(("unreachable", "no_response")),
+                        close_note="" if confirmed in (None, True) else "电话联系 3 次未接通，短信已告知",
+                        search_text=_merge_tokens(*token_parts),
+                        created_at=created,
+                        updated_at=updated,
+                        first_response_at=first_response,
+                        resolved_at=updated if done else None,
+                        closed_at=updated if state == "closed" else None,
+                    )
+                )
+                tags = rng.sample(tag_ids, rng.choices((0, 1, 2), (50, 35, 15))[0])
+                extras.append((messages, waybills, tags))
+            with transaction.atomic():
+                Ticket.objects.bulk_create(batch, batch_size=1000)
+                message_rows: list[Message] = []
+                waybill_rows: list[TicketWaybill] = []
+                tag_rows: list[Any] = []
+                for ticket, (messages, waybills, tags) in zip(batch, extras, strict=True):
+                    for message in messages:
+                        message.ticket_id = ticket.pk
+                    message_rows += messages
+                    waybill_rows += [TicketWaybill(ticket_id=ticket.pk, waybill_no=w) for w in waybills]
+                    tag_rows += [link(ticket_id=ticket.pk, tag_id=t) for t in tags]
+                Message.objects.bulk_create(message_rows, batch_size=2000)
+                TicketWaybill.objects.bulk_create(waybill_rows, batch_size=2000)
+                link.objects.bulk_create(tag_rows, batch_size=2000)
+            made += size
+            bar.update(size)
+    return made
+
+
+def _seed_demo_tickets(
+    rng: random.Random, seed: int, staff: dict[str, Any], customers: list[Customer]
+) -> None:
+    """90 days of history in bulk, then today's live queue through the services, so those tickets have
+    the audit trail, conversation and lifecycle real use produces."""
+    from kefu.tickets import services
+    from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
+
+    seed_tickets(tickets=DEMO_TICKETS - DEMO_LIVE_TICKETS, seed=seed, progress=False, pool_size=1500)
+    pool = _TextPool(rng, DEMO_LIVE_TICKETS)
+    teams: dict[str, Team] = staff["teams"]
+    agents = {
+        code: [u for u in team.members.order_by("username") if u.role in (Role.AGENT, Role.LEAD)]
+        for code, team in teams.items()
+    }
+    categories = {c.code: c for c in Category.objects.all()}
+    fields: dict[str, list[CustomField]] = {}
+    for spec in CustomField.objects.select_related("category").order_by("position"):
+        fields.setdefault(spec.category.code, []).append(spec)
+    channels, channel_weights = zip(*CHANNEL_MIX, strict=True)
+    priorities, priority_weights = zip(*PRIORITY_MIX, strict=True)
+    ordered = sorted(customers, key=lambda c: c.customer_no)
+    for story in pool.stories:
+        customer = rng.choice(ordered)
+        contact = customer.contacts.order_by("-is_primary", "id").first()
+        code = "key-accounts" if customer.tier == Tier.VIP else TEAM_FOR_TYPE.get(story.type, "after-sales")
+        team = teams[code]
+        assignee = rng.choice(agents[code]) if agents[code] and rng.random() < 0.7 else None
+        ticket = services.ticket_create(
+            actor=assignee or rng.choice(agents[code] or staff["users"]),
+            data=services.TicketData(
+                subject=story.subject,
+                description=story.description,
+                channel=rng.choices(channels, channel_weights)[0],
+                type=story.type,
+                category=categories.get(story.category),
+                priority=rng.choices(priorities, priority_weights)[0],
+                customer=customer,
+                contact=contact,
+                team=team,
+                assignee=assignee,
+                custom_fields={f.key: rng.choice(f.choices) for f in fields.get(story.category, [])},
+                tags=rng.sample(TAG_NAMES, rng.choice((0, 0, 1, 2))),
+                waybills=[_waybill(rng)],
+            ),
+        )
+        if assignee is None:
+            continue
+        for index in range(rng.choice((1, 1, 2, 3))):
+            if index % 2 == 0:
+                services.message_add(
+                    actor=assignee,
+                    ticket=ticket,
+                    body=rng.choice(pool.agent if rng.random() < 0.7 else pool.internal).body,
+                    visibility=Visibility.PUBLIC if rng.random() < 0.7 else Visibility.INTERNAL,
+                )
+            else:
+                services.message_add(
+                    actor=None,
+                    ticket=ticket,
+                    body=rng.choice(pool.customer).body,
+                    visibility=Visibility.PUBLIC,
+                    author_kind=AuthorKind.CUSTOMER,
+                    contact=contact,
+                )
+        roll = rng.random()
+        if roll < 0.2:
+            services.ticket_transition(
+                actor=assignee, ticket=ticket, status=services.default_status(StatusCategory.PENDING)
+            )
+        elif roll < 0.35:
+            ticket = services.ticket_resolve(
+                actor=assignee, ticket=ticket, solution_summary=rng.choice(SOLUTION_SUMMARIES)
+            )
+            if roll < 0.28:
+                services.ticket_close(actor=assignee, ticket=ticket, satisfaction_confirmed=True)

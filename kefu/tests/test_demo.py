@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import phonenumbers
@@ -15,7 +17,10 @@ from kefu.accounts.models import Team, TeamMembership, User
 from kefu.core.models import AuditEvent
 from kefu.customers.enums import CustomerKind, Tier
 from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
-from kefu.demo import DEMO_PASSWORD, demo_logins, seed_bulk, seed_demo
+from kefu.demo import DEMO_LIVE_TICKETS, DEMO_PASSWORD, DEMO_TICKETS, demo_logins, seed_bulk, seed_demo
+from kefu.tickets import selectors, services
+from kefu.tickets.enums import StatusCategory, Visibility
+from kefu.tickets.models import Message, Ticket
 
 SEED = 20261125
 
@@ -54,6 +59,29 @@ def snapshot() -> dict[str, Any]:
             )
             for c in customers.order_by("customer_no")
         ],
+        "tickets": sorted(
+            (
+                t.number,
+                t.subject,
+                t.description,
+                t.type,
+                t.channel,
+                t.priority,
+                t.status.code,
+                t.category.code if t.category else None,
+                t.customer.customer_no if t.customer else None,
+                t.team.code if t.team else None,
+                t.assignee.username if t.assignee else None,
+                sorted(t.custom_fields.items()),
+                sorted(tag.name for tag in t.tags.all()),
+                sorted(w.waybill_no for w in t.waybills.all()),
+                [(m.visibility, m.author_kind, m.body_text) for m in t.messages.all()],
+                t.search_text,
+            )
+            for t in Ticket.objects.select_related(
+                "status", "category", "customer", "team", "assignee"
+            ).prefetch_related("tags", "waybills", "messages")
+        ),
     }
 
 
@@ -144,6 +172,7 @@ def test_same_seed_gives_the_same_demo() -> None:
     first = seeded(SEED)
     again = seeded(SEED)
     assert first == again
+    assert len(first["tickets"]) == DEMO_TICKETS
     assert first["customers"][0][0] == "KH0000001"
 
 
@@ -203,3 +232,76 @@ def test_seed_bulk_creates_valid_customers(make_user: Any) -> None:
 
     seed_bulk(customers=10, seed=7, progress=False)  # more numbers from the same counter, no collision
     assert Customer.objects.count() == 310
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_a_live_ticket_queue() -> None:
+    seed_demo(seed=SEED)
+    tickets = Ticket.objects.all()
+    assert tickets.count() == DEMO_TICKETS
+    assert set(tickets.values_list("status_category", flat=True)) == set(StatusCategory.values)
+    created = AuditEvent.objects.filter(content_type__model="ticket", action="create")
+    assert created.count() == DEMO_LIVE_TICKETS  # the live queue went through ticket_create
+    assert Message.objects.filter(visibility=Visibility.INTERNAL).exists()
+    assert Message.objects.filter(visibility=Visibility.PUBLIC, author_kind="customer").exists()
+    assert tickets.filter(customer__tier=Tier.VIP, status_category__in=selectors.ACTIVE).exists()
+    assert not tickets.filter(messages=None, created_by=None).exists()  # bulk history: 1–4 messages
+
+
+NUMBER = re.compile(r"^T(\d{6})(\d{4,})$")
+
+
+@pytest.mark.django_db
+def test_seed_bulk_creates_valid_tickets() -> None:
+    seed_bulk(tickets=300, seed=7, progress=False)  # no customers or staff yet: both are created
+
+    tickets = Ticket.objects.select_related("status", "category")
+    assert tickets.count() == 300
+    assert Customer.objects.count() >= 1000
+    assert User.objects.filter(role=Role.AGENT).exists()
+    assert set(tickets.values_list("status_category", flat=True)) == set(StatusCategory.values)
+    now = timezone.now()
+    numbers = set()
+    for ticket in tickets.prefetch_related("messages", "waybills"):
+        match = NUMBER.match(ticket.number)
+        assert match, ticket.number
+        assert match.group(1) == timezone.localtime(ticket.created_at).strftime("%y%m%d")
+        numbers.add(ticket.number)
+        assert ticket.status.category == ticket.status_category
+        assert services.validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
+        if ticket.category and ticket.category.code in ("delay", "damage", "loss"):
+            assert len(ticket.custom_fields) == 3
+        messages = list(ticket.messages.all())
+        assert 1 <= len(messages) <= 4
+        assert messages[0].created_at == ticket.created_at
+        assert ticket.created_at <= ticket.updated_at <= now
+        assert now - ticket.created_at < dt.timedelta(days=91)
+        assert ticket.customer_id is not None
+        assert (ticket.assignee_id is None) or ticket.team_id is not None
+        if ticket.status_category in ("resolved", "closed"):
+            assert ticket.resolved_at
+            assert ticket.solution_summary
+        if ticket.status_category == "closed":
+            assert ticket.closed_at
+            assert ticket.close_reason
+        waybills = [w.waybill_no for w in ticket.waybills.all()]
+        assert waybills
+        tokens = ticket.search_text.split()
+        assert ticket.number.lower() in tokens
+        assert all(w.lower() in tokens for w in waybills)
+    assert len(numbers) == 300
+    assert Message.objects.filter(visibility=Visibility.INTERNAL).exists()
+    assert Message.objects.filter(visibility=Visibility.PUBLIC, author_kind="agent").exists()
+    assert Ticket.tags.through.objects.exists()
+
+    # The bulk rows are searchable, and new tickets continue the per-day counters.
+    sample = tickets.order_by("-created_at").first()
+    assert sample is not None
+    waybill = sample.waybills.values_list("waybill_no", flat=True)[0]
+    assert set(Ticket.objects.filter(selectors.search_q(waybill)).values_list("pk", flat=True)) == {sample.pk}
+    new = services.ticket_create(
+        actor=None, data=services.TicketData(subject="新工单", channel="phone", type="inquiry")
+    )
+    assert new.number not in numbers
+    today = [n for n in numbers if n[1:7] == new.number[1:7]]
+    assert all(int(n[7:]) < int(new.number[7:]) for n in today)

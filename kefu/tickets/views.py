@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
@@ -166,7 +166,11 @@ def _custom_field_rows(ticket: Ticket, fields: list[Any]) -> list[dict[str, Any]
 
 # Ticket changes the timeline leaves out (the header shows them) or labels itself.
 _HIDDEN_CHANGES = {"status_category", "version", "search_text"}
-_LABELS = {"subtasks": _lazy("协作单"), "waybills": _lazy("运单号"), "watchers": _lazy("关注人")}
+_LABELS = {
+    "subtasks": gettext_lazy("协作单"),
+    "waybills": gettext_lazy("运单号"),
+    "watchers": gettext_lazy("关注人"),
+}
 
 
 def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None:
@@ -434,17 +438,17 @@ ACTIONS: dict[str, Callable[[AuthedRequest, Ticket], Ticket | None]] = {
     "subtask_status": _subtask_status,
 }
 DONE = {
-    "reply": _lazy("已发送"),
-    "assign": _lazy("已分配"),
-    "status": _lazy("状态已更新"),
-    "resolve": _lazy("工单已解决"),
-    "close": _lazy("工单已关闭"),
-    "reopen": _lazy("工单已重新打开"),
-    "edit": _lazy("已保存"),
-    "tags": _lazy("标签已更新"),
-    "watch": _lazy("关注已更新"),
-    "subtask": _lazy("协作单已创建"),
-    "subtask_status": _lazy("协作单状态已更新"),
+    "reply": gettext_lazy("已发送"),
+    "assign": gettext_lazy("已分配"),
+    "status": gettext_lazy("状态已更新"),
+    "resolve": gettext_lazy("工单已解决"),
+    "close": gettext_lazy("工单已关闭"),
+    "reopen": gettext_lazy("工单已重新打开"),
+    "edit": gettext_lazy("已保存"),
+    "tags": gettext_lazy("标签已更新"),
+    "watch": gettext_lazy("关注已更新"),
+    "subtask": gettext_lazy("协作单已创建"),
+    "subtask_status": gettext_lazy("协作单状态已更新"),
 }
 
 

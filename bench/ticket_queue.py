@@ -1,0 +1,202 @@
+"""Latency of the agent's ticket queues and the ticket page at benchmark scale (1,000,000 tickets).
+
+    .venv/bin/python bench/ticket_queue.py [--tickets 1000000] [--requests 200] [--explain] [--pages]
+
+Seeds ``--tickets`` synthetic tickets (``kefu.demo.seed_bulk``; 100,000 customers first) unless the
+database already holds that many, runs ``ANALYZE``, then times for each case the queue query of
+``selectors.ticket_list`` and the fetch of its first page (50 rows, with customer, assignee, team,
+status and category joined) — as an agent, a lead or a manager:
+
+    mine, team, unassigned, vip     the console's queues (active tickets)
+    status / priority / type        ``all`` or ``team`` with one filter
+    q-common, q-city, q-rare        full text: common words (延误 / 破损 理赔), a city, a rare pair
+    q-waybill, q-number             a waybill number / a ticket number as q
+    team+q                          the agent's team queue with a full-text q
+
+With ``--pages`` also whole requests through ``django.test.Client``: the console queue page
+(``/tickets/?queue=…``, with queue counts) and the ticket page (``/tickets/<number>/``).
+Without DATABASE_URL a SQLite file under /tmp/kefu-bench is used and kept for the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import setup, table
+
+PAGE = 50
+COMMON = ["延误", "破损 理赔", "丢件", "改派", "附加费", "签收", "冷链", "派送 超时", "退回", "快递柜"]
+CITIES = ["乌鲁木齐", "拉萨", "昆明", "沈阳", "郑州", "西安", "成都", "武汉"]
+RARE = ["乌鲁木齐 快递柜 道歉", "拉萨 冷冻海鲜 理赔", "发票 抬头 沈阳", "危险品 承运 昆明"]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="timed calls per case")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--explain", action="store_true", help="print each case's query plan")
+    parser.add_argument("--pages", action="store_true", help="also time the console pages")
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    args = parser.parse_args()
+    database = setup("tickets.sqlite3")
+
+    from django.db import connection
+    from django.test import Client
+
+    from kefu.accounts.enums import Role
+    from kefu.accounts.models import TeamMembership, User
+    from kefu.accounts.services import user_create
+    from kefu.asgi import settle_heap
+    from kefu.customers.models import Customer
+    from kefu.demo import seed_bulk
+    from kefu.tickets import selectors
+    from kefu.tickets.models import Ticket, TicketWaybill
+
+    have = Ticket.objects.count()
+    if have < args.tickets:
+        print(f"seeding {args.tickets - have} tickets …", file=sys.stderr)
+        customers = 0 if Customer.objects.exists() else 100_000
+        seed_bulk(
+            customers=customers,
+            tickets=args.tickets - have,
+            seed=args.seed + have,
+            progress=sys.stderr.isatty(),
+        )
+        have = Ticket.objects.count()
+    with connection.cursor() as cursor:  # fresh statistics, as autovacuum / PRAGMA optimize keep them
+        cursor.execute("ANALYZE")
+
+    # The agent with the most active tickets, a lead of that team, a manager (sees everything).
+    member = (
+        TeamMembership.objects.filter(user__role=Role.AGENT, user__is_active=True)
+        .order_by("team_id", "user_id")
+        .first()
+    )
+    if member is None:
+        raise SystemExit("no agents: seed first")
+    agent = member.user
+    manager = User.objects.filter(username="bench-manager").first() or user_create(
+        actor=None, username="bench-manager", password=None, role=Role.MANAGER, full_name="基准测试经理"
+    )
+    rng = random.Random(args.seed)
+    top = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    sample_ids = [rng.randint(1, top) for _ in range(args.requests)]
+    numbers = list(Ticket.objects.filter(pk__in=sample_ids).values_list("number", flat=True))
+    waybills = list(
+        TicketWaybill.objects.filter(ticket_id__in=sample_ids).values_list("waybill_no", flat=True)
+    )
+    F = selectors.TicketFilters  # noqa: N806
+    cases: dict[str, tuple[Any, str, Callable[[int], Any]]] = {
+        "mine": (agent, "mine", lambda i: None),
+        "team": (agent, "team", lambda i: None),
+        "unassigned": (manager, "unassigned", lambda i: None),
+        "vip": (manager, "vip", lambda i: None),
+        "status": (manager, "all", lambda i: F(status_category=[["new", "open", "pending"][i % 3]])),
+        "priority": (manager, "all", lambda i: F(priority=["urgent"], status_category=["open"])),
+        "type": (agent, "team", lambda i: F(type=[["complaint", "claim", "exception"][i % 3]])),
+        "q-common": (manager, "all", lambda i: F(q=COMMON[i % len(COMMON)])),
+        "q-city": (manager, "all", lambda i: F(q=CITIES[i % len(CITIES)])),
+        "q-rare": (manager, "all", lambda i: F(q=RARE[i % len(RARE)])),
+        "q-waybill": (manager, "all", lambda i: F(q=waybills[i % len(waybills)])),
+        "q-number": (manager, "all", lambda i: F(q=numbers[i % len(numbers)])),
+        "team+q": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)])),
+    }
+    if args.only:
+        cases = {k: v for k, v in cases.items() if k in args.only.split(",")}
+
+    def run(case: str, i: int) -> int:
+        user, queue, filters = cases[case]
+        return len(list(selectors.ticket_list(user, queue=queue, filters=filters(i))[:PAGE]))
+
+    if args.explain:
+        for case, (user, queue, filters) in cases.items():
+            queryset = selectors.ticket_list(user, queue=queue, filters=filters(0))[:PAGE]
+            print(f"\n-- {case}")
+            print(queryset.explain(analyze=True) if connection.vendor == "postgresql" else queryset.explain())
+
+    settle_heap()  # as the server does (kefu/asgi.py)
+    timer = time.perf_counter
+    rows = []
+    for case in cases:
+        for i in range(5):  # warm-up
+            run(case, i)
+        times: list[float] = []
+        found: list[int] = []
+        for i in range(args.requests):
+            started = timer()
+            found.append(run(case, i))
+            times.append((timer() - started) * 1000)
+        rows.append(
+            [
+                case,
+                len(times),
+                f"{statistics.mean(found):.1f}",
+                f"{percentile(times, 0.50):.1f}",
+                f"{percentile(times, 0.95):.1f}",
+                f"{percentile(times, 0.99):.1f}",
+                f"{max(times):.1f}",
+            ]
+        )
+    print(f"{database}; {have:,} tickets")
+    print("\nQueue query + first page of 50 (selectors.ticket_list):\n")
+    print(table(["case", "calls", "rows", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows))
+
+    if args.pages:
+        client = Client()
+        client.force_login(agent)
+        pages: dict[str, Callable[[int], str]] = {
+            "queue page: mine": lambda i: "/tickets/?queue=mine",
+            "queue page: team": lambda i: "/tickets/?queue=team",
+            "queue page: team, q": lambda i: f"/tickets/?queue=team&q={COMMON[i % len(COMMON)]}",
+            "queue rows (htmx): team": lambda i: "/tickets/?queue=team",
+            "ticket page": lambda i: f"/tickets/{numbers[i % len(numbers)]}/",
+        }
+        manager_client = Client()
+        manager_client.force_login(manager)
+        rows = []
+        for name, url in pages.items():
+            c = manager_client if name == "ticket page" else client
+            headers = {"HX-Request": "true", "HX-Target": "ticket-rows"} if "htmx" in name else {}
+            for i in range(5):
+                c.get(url(i), headers=headers)
+            times = []
+            for i in range(args.requests):
+                started = timer()
+                response = c.get(url(i), headers=headers)
+                times.append((timer() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"GET {url(i)} → {response.status_code}")
+            rows.append(
+                [
+                    name,
+                    len(times),
+                    f"{percentile(times, 0.50):.1f}",
+                    f"{percentile(times, 0.95):.1f}",
+                    f"{percentile(times, 0.99):.1f}",
+                    f"{max(times):.1f}",
+                ]
+            )
+        print("\nWhole requests through django.test.Client (session login):\n")
+        print(table(["page", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
