@@ -113,9 +113,18 @@ def _database(url: str) -> dict[str, Any]:
             ),
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
-        # Persistent connections: a new PostgreSQL connection per request costs ~8 ms (design.md).
-        config["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "600"))
-        config["CONN_HEALTH_CHECKS"] = True
+        # A new PostgreSQL connection per request costs ~8 ms (design.md), so connections are reused —
+        # through psycopg's pool, not CONN_MAX_AGE: under ASGI each request's sync code may run on another
+        # thread, and per-thread persistent connections piled up to "too many clients" under load
+        # (docs/performance.md). The pool bounds them per process.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "pool": {
+                "min_size": 1,
+                "max_size": int(os.environ.get("KEFU_DB_POOL_SIZE", "10")),
+                "timeout": float(os.environ.get("KEFU_DB_POOL_TIMEOUT", "10")),
+            }
+        }
     return config
 
 
