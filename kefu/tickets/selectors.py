@@ -171,6 +171,16 @@ def ticket_list(user: Any, *, queue: str = "all", filters: TicketFilters | None 
     )
 
 
+def ticket_changes(user: Any, *, since: dt.datetime | None) -> QuerySet[Ticket]:
+    """Every ticket the user may see whose last change is at or after ``since`` (all without one),
+    merged ones too so an integration mirroring kefu learns about the merge, shaped for the export."""
+    return (
+        apply_filters(visible_tickets(user), TicketFilters(updated_since=since))
+        .select_related("customer", "assignee", "team", "status", "category")
+        .prefetch_related("tags", "waybills")
+    )
+
+
 def queue_counts(user: Any) -> dict[str, int]:
     """Open-ticket counts per queue, in one query."""
     base = visible_tickets(user).filter(merged_into=None)

@@ -15,7 +15,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.idempotency import run_idempotent
 from kefu.core.pagination import encode_time_cursor, keyset_page
 from kefu.tickets import selectors, services
-from kefu.tickets.access import access_ticket, visible_tickets
+from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     agent_ref,
     category_ref,
@@ -76,11 +76,7 @@ def ticket_changes(request: HttpRequest, query: Query[ChangesQuery]) -> dict[str
     ``has_more`` is false and ``next_cursor`` still marks where the next poll resumes. A ticket changed
     again after you read it comes back later with its new state."""
     since = aware(query.since)
-    tickets = (
-        selectors.apply_filters(visible_tickets(request.user), selectors.TicketFilters(updated_since=since))
-        .select_related("customer", "assignee", "team", "status", "category")
-        .prefetch_related("tags", "waybills")
-    )
+    tickets = selectors.ticket_changes(request.user, since=since)
     page = keyset_page(tickets, cursor=query.cursor, limit=query.limit, by="updated_at", descending=False)
     portal = is_portal(request.user)
     resume = query.cursor
