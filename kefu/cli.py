@@ -2,7 +2,8 @@
 
 kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
 kefu serve [--host --port --workers]
-kefu worker                     run background tasks
+kefu worker                     run background tasks (and keep the hourly maintenance task scheduled)
+kefu prune                      delete expired idempotency keys now
 kefu migrate
 kefu createadmin USERNAME
 kefu token create --user NAME [--name LABEL]
@@ -81,7 +82,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from kefu.core.tasks import schedule_maintenance
+
+    schedule_maintenance()  # restarts the self-rescheduling chain if it was lost
     call_command("db_worker", queue_name="*", reload=False, startup_delay=False, interval=args.interval)
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from kefu.core.idempotency import prune_expired
+
+    print(f"{prune_expired()} expired idempotency keys deleted")
     return 0
 
 
@@ -238,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("prune", help="delete expired idempotency keys now").set_defaults(func=cmd_prune)
 
     p = sub.add_parser(
         "createadmin", help="create an administrator (password from KEFU_ADMIN_PASSWORD or prompt)"

@@ -204,6 +204,12 @@ KEFU_API_MAX_UPLOAD_BYTES = int(
 )
 # Days after closing during which a ticket can be reopened; later, a linked follow-up ticket is opened.
 KEFU_REOPEN_WINDOW_DAYS = int(os.environ.get("KEFU_REOPEN_WINDOW_DAYS", "7"))
+# The changes feed lists a change only once it is this old, so that a transaction still committing
+# cannot be skipped by a reader whose cursor has already moved past its time.
+KEFU_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEFU_CHANGES_SETTLE_SECONDS", "10"))
+# Hours an API Idempotency-Key is remembered: a retry within it gets the first response; after it the key
+# is forgotten (runs as new) and the worker's hourly maintenance task deletes it.
+KEFU_IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEFU_API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -11,8 +11,9 @@ class CustomFieldInline(admin.TabularInline[CustomField, Category]):
 
 @admin.register(Category)
 class CategoryAdmin(AuditedAdmin[Category]):
-    list_display = ("code", "name", "name_en", "parent", "position", "is_active")
-    list_filter = ("is_active", "parent")
+    list_display = ("code", "name", "name_en", "parent", "default_team", "position", "is_active")
+    list_filter = ("is_active", "parent", "default_team")
+    list_select_related = ("parent", "default_team")
     search_fields = ("code", "name", "name_en")
     inlines = (CustomFieldInline,)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ from kefu.tickets.enums import (
     SubtaskStatus,
     Visibility,
 )
-from kefu.tickets.models import Message, Subtask, Ticket, TicketLink, TicketWaybill
+from kefu.tickets.models import Category, IncidentRule, Message, Subtask, Ticket, TicketLink, TicketWaybill
 
 # Departments whose hand-off must say whom to call at the carrier and show the tracking evidence.
 CARRIER_DEPARTMENTS = frozenset({Department.TRANSPORT, Department.CARRIER})
@@ -54,6 +54,11 @@ SUBTASK_EDITABLE = (
     "tracking_evidence",
 )
 DONE_OR_CLOSED = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
+ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+# The custom field (seeded on delay, damage and loss tickets) that automatic linking matches route nodes in.
+ROUTE_FIELD = "exception_node"
+MAX_RULE_WAYBILLS = 1000
+MAX_RULE_NODES = 50
 
 
 def _lock_many(tickets: Iterable[Ticket]) -> dict[int, Ticket]:
@@ -451,6 +456,12 @@ def incident_link(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket]) -
     and return the newly linked ones. Tickets already linked to this problem are skipped; anything
     invalid refuses the whole batch."""
     _require_problem_manager(actor)
+    return _link_incidents(actor=actor, problem=problem, incidents=incidents)
+
+
+def _link_incidents(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket]) -> list[Ticket]:
+    """``incident_link`` without the permission check: also the path of automatic linking (actor None,
+    the system), so both write the same audit events. Precondition: inside a transaction."""
     wanted = list(incidents)
     if any(t.pk == problem.pk for t in wanted):
         raise ValidationFailed.for_field("incidents", _("问题工单不能关联自己"))
@@ -574,3 +585,163 @@ def problem_resolve(
             services.ticket_resolve(actor=actor, ticket=incident, solution_summary=solution_summary)
         )
     return result
+
+
+# --- automatic linking: a problem's incident rule -------------------------------------------------
+
+
+def _rule_summary(rule: IncidentRule) -> str:
+    """The rule in one line, as the audit trail and the ticket page show it."""
+    parts = []
+    if rule.waybills:
+        parts.append(_("运单号：%(values)s") % {"values": _("、").join(rule.waybills)})
+    if rule.route_nodes:
+        parts.append(_("路由节点：%(values)s") % {"values": _("、").join(rule.route_nodes)})
+    names = [c.name for c in rule.categories.all()]
+    if names:
+        parts.append(_("分类：%(values)s") % {"values": _("、").join(names)})
+    if rule.ends_at:
+        parts.append(_("截止：%(at)s") % {"at": timezone.localtime(rule.ends_at).strftime("%Y-%m-%d %H:%M")})
+    return _("；").join(parts)
+
+
+def _clean_nodes(route_nodes: Iterable[str], errors: dict[str, list[str]]) -> list[str]:
+    nodes = list(dict.fromkeys(n.strip() for n in route_nodes if n and n.strip()))
+    too_long = [n for n in nodes if len(n) > 64]
+    if too_long:
+        errors["route_nodes"] = [_("路由节点不能超过 64 字：%(node)s") % {"node": too_long[0][:70]}]
+    elif len(nodes) > MAX_RULE_NODES:
+        errors["route_nodes"] = [_("路由节点最多 %(max)s 个") % {"max": MAX_RULE_NODES}]
+    return nodes
+
+
+@transaction.atomic
+def incident_rule_set(
+    *,
+    actor: Any,
+    problem: Ticket,
+    waybills: Sequence[str] = (),
+    route_nodes: Sequence[str] = (),
+    categories: Sequence[Category] = (),
+    ends_at: dt.datetime | None = None,
+) -> IncidentRule:
+    """Set (create or replace) the rule that links tickets created from now on to ``problem``.
+
+    A new ticket matches when it is about one of ``waybills`` or its exception node contains one of
+    ``route_nodes`` (at least one of the two must be given), and — if ``categories`` is not empty — it is
+    in one of them. The rule holds while the problem is new, open or pending and until ``ends_at``.
+    Tickets created before are not touched: link those by waybill or in bulk."""
+    _require_problem_manager(actor)
+    errors: dict[str, list[str]] = {}
+    numbers: list[str] = []
+    try:
+        numbers = services._clean_waybills(waybills)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if len(numbers) > MAX_RULE_WAYBILLS:
+        errors["waybills"] = [_("运单号最多 %(max)s 个") % {"max": MAX_RULE_WAYBILLS}]
+    nodes = _clean_nodes(route_nodes, errors)
+    if not numbers and not nodes and not errors:
+        message = _("请至少填写一个运单号或路由节点")
+        errors["waybills"] = [message]
+        errors["route_nodes"] = [message]
+    now = timezone.now()
+    if ends_at is not None and (timezone.is_naive(ends_at) or ends_at <= now):
+        errors["ends_at"] = [_("截止时间必须晚于现在")]
+    locked = _locked_problem(problem)
+    if locked.status_category not in ACTIVE or locked.merged_into_id is not None:
+        errors["problem"] = [_("问题工单已解决或关闭，不能设置自动关联规则")]
+    if errors:
+        raise ValidationFailed(_("自动关联规则有误"), fields=errors)
+    rule = IncidentRule.objects.filter(problem=locked).first()
+    before = _rule_summary(rule) if rule is not None else None
+    if rule is None:
+        rule = IncidentRule(problem=locked, created_by=_user(actor))
+    rule.waybills, rule.route_nodes, rule.updated_at = numbers, nodes, now
+    rule.ends_at = ends_at.astimezone(dt.UTC) if ends_at is not None else None  # as read back
+    rule.save()
+    rule.categories.set(categories)
+    after = _rule_summary(rule)
+    if after != before:
+        services._touch(locked, [])
+        audit.record(
+            actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"incident_rule": [before, after]}
+        )
+    return rule
+
+
+@transaction.atomic
+def incident_rule_clear(*, actor: Any, problem: Ticket) -> None:
+    """Stop linking new tickets to ``problem`` automatically (no rule: nothing to do)."""
+    _require_problem_manager(actor)
+    locked = _locked_problem(problem)
+    rule = IncidentRule.objects.filter(problem=locked).first()
+    if rule is None:
+        return
+    before = _rule_summary(rule)
+    rule.delete()
+    services._touch(locked, [])
+    audit.record(
+        actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"incident_rule": [before, None]}
+    )
+
+
+def _rule_matches(rule: IncidentRule, *, waybills: set[str], node: str) -> bool:
+    if waybills.intersection(rule.waybills):
+        return True
+    return bool(node) and any(n.casefold() in node for n in rule.route_nodes)
+
+
+def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | None:
+    """Link the just-created ``ticket`` to the first open problem (oldest first) whose rule it matches,
+    through the same path (and audit events) as linking by hand, by the system; return that problem.
+
+    Called by ``services.ticket_create`` inside its transaction, so every entry path links. Cost on the
+    hot path: no query for a ticket with neither a waybill nor an exception node, otherwise one query
+    over the rules in force (a small table joined to their problem tickets by primary key); matching
+    is done here, in Python, because the rules' lists are JSON."""
+    node = str((ticket.custom_fields or {}).get(ROUTE_FIELD) or "").strip().casefold()
+    if not waybills and not node:
+        return None
+    in_category = Q(categories=None)
+    if ticket.category_id is not None:
+        in_category |= Q(categories=ticket.category_id)
+    rules = (
+        IncidentRule.objects.filter(Q(ends_at=None) | Q(ends_at__gt=timezone.now()), in_category)
+        .filter(problem__is_problem=True, problem__status_category__in=ACTIVE, problem__merged_into=None)
+        .select_related("problem")
+        .order_by("problem_id")
+    )
+    wanted = set(waybills)
+    for rule in rules:
+        if _rule_matches(rule, waybills=wanted, node=node):
+            _link_incidents(actor=None, problem=rule.problem, incidents=[ticket])
+            return rule.problem
+    return None
+
+
+@dataclass(frozen=True)
+class ProblemOverview:
+    total: int
+    open: int
+    incidents: list[Ticket]  # the most recently updated ones, for the ticket page
+    rule: IncidentRule | None
+    rule_summary: str
+
+
+def problem_overview(problem: Ticket, *, limit: int = 50) -> ProblemOverview:
+    """What the ticket page shows of a problem: incident counts, the latest incidents, the rule."""
+    counts = problem.incidents.aggregate(
+        total=Count("id"), open=Count("id", filter=~Q(status_category__in=DONE_OR_CLOSED))
+    )
+    incidents = list(
+        problem.incidents.select_related("status", "customer").order_by("-updated_at", "-id")[:limit]
+    )
+    rule = IncidentRule.objects.filter(problem=problem).prefetch_related("categories").first()
+    return ProblemOverview(
+        total=counts["total"],
+        open=counts["open"],
+        incidents=incidents,
+        rule=rule,
+        rule_summary=_rule_summary(rule) if rule is not None else "",
+    )

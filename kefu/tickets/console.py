@@ -11,17 +11,19 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, TeamMembership, User
 from kefu.core import audit
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
 from kefu.core.models import AuditAction
-from kefu.tickets import services
-from kefu.tickets.access import access_ticket, require_agent_write
-from kefu.tickets.enums import Priority, Visibility
-from kefu.tickets.models import Attachment, Category, CustomField, SavedView, Status, Ticket
+from kefu.tickets import collaboration, services
+from kefu.tickets.access import access_ticket, require_agent_write, visible_tickets
+from kefu.tickets.enums import LinkKind, Priority, Visibility
+from kefu.tickets.models import Attachment, Category, CustomField, SavedView, Status, Ticket, TicketLink
 
 PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls every 20 s
 
@@ -140,9 +142,79 @@ def presence_touch(ticket: Ticket, user: User) -> list[str]:
     return sorted(name for uid, (_at, name) in seen.items() if uid != str(user.pk))
 
 
+# --- links, and naming another ticket -------------------------------------------------------------
+
+
+def ticket_ref(value: str) -> str:
+    """What an agent typed to name a ticket, as ``access_ticket`` takes it: ``t2611250001`` and
+    `` T2611250001 `` are the ticket number ``T2611250001``; anything else is left as a public id."""
+    ref = value.strip()[:64]
+    return ref.upper() if ref[:1] in "Tt" and ref[1:].isdigit() else ref
+
+
+def other_ticket(actor: Any, value: str, *, field: str) -> Ticket:
+    """The ticket named in a form field; a ticket the actor cannot see is refused exactly like one that
+    does not exist (a form error on ``field``, no hint that it exists)."""
+    ref = ticket_ref(value)
+    if not ref:
+        raise ValidationFailed.for_field(field, _("请填写工单号"))
+    try:
+        return access_ticket(actor, ref)
+    except NotFound:
+        raise ValidationFailed.for_field(field, _("工单 %(ref)s 不存在") % {"ref": ref}) from None
+
+
+# The kinds an agent links by hand. ``merged`` and ``split`` links record what a merge or split did;
+# creating or removing one by hand would make the record say something that did not happen.
+MANUAL_LINK_KINDS: dict[str, Promise] = {
+    LinkKind.RELATED: gettext_lazy("相关"),
+    LinkKind.FOLLOW_UP: gettext_lazy("本工单是它的后续工单"),
+}
+# How the other ticket relates to this one, by kind: (this ticket is the link's source, its target).
+_LINK_LABELS: dict[str, tuple[Promise, Promise]] = {
+    LinkKind.RELATED: (gettext_lazy("相关"), gettext_lazy("相关")),
+    LinkKind.MERGED: (gettext_lazy("已合并到"), gettext_lazy("合并自")),
+    LinkKind.SPLIT: (gettext_lazy("拆分自"), gettext_lazy("拆分为")),
+    LinkKind.FOLLOW_UP: (gettext_lazy("原工单"), gettext_lazy("后续工单")),
+}
+
+
+@dataclass(frozen=True)
+class LinkedTicket:
+    other: Ticket
+    kind: str
+    label: str
+    removable: bool
+
+
+def ticket_links(user: Any, ticket: Ticket) -> list[LinkedTicket]:
+    """The tickets linked to ``ticket`` in either direction that ``user`` may see, oldest link first,
+    in one query (a link to a ticket of another team is left out: its subject is not the user's to
+    read)."""
+    visible = visible_tickets(user).values("pk")
+    links = (
+        TicketLink.objects.filter(Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible))
+        .select_related("source__status", "target__status")
+        .order_by("created_at", "pk")
+    )
+    rows = []
+    for link in links:
+        outgoing = link.source_id == ticket.pk
+        labels = _LINK_LABELS.get(link.kind, (link.kind, link.kind))
+        rows.append(
+            LinkedTicket(
+                other=link.target if outgoing else link.source,
+                kind=link.kind,
+                label=str(labels[0] if outgoing else labels[1]),
+                removable=link.kind in MANUAL_LINK_KINDS,
+            )
+        )
+    return rows
+
+
 # --- bulk actions ---------------------------------------------------------------------------------
 
-BULK_ACTIONS = ("assign", "status", "priority", "tag")
+BULK_ACTIONS = ("assign", "status", "priority", "tag", "merge")
 
 
 @dataclass(frozen=True)
@@ -171,11 +243,22 @@ def bulk_apply(*, actor: User, numbers: Sequence[str], action: str, value: str) 
         raise ValidationFailed.for_field("value", _("请选择优先级"))
     elif action == "tag" and not value.strip():
         raise ValidationFailed.for_field("value", _("请填写标签"))
+    elif action == "merge":
+        target = other_ticket(actor, value, field="value")
+        # Selecting the survivor together with its duplicates is the natural way to pick them.
+        others = [n for n in numbers if n != target.number]
+        if numbers and not others:
+            raise ValidationFailed.for_field(
+                "tickets", _("请勾选要合并到 %(number)s 的其他工单") % {"number": target.number}
+            )
+        numbers = others
     results: list[BulkResult] = []
     for number in dict.fromkeys(numbers):
         try:
             ticket = access_ticket(actor, number)
-            if action == "assign":
+            if action == "merge":
+                collaboration.ticket_merge(actor=actor, source=ticket, target=target)
+            elif action == "assign":
                 services.ticket_assign(actor=actor, ticket=ticket, assignee=target)
             elif action == "status":
                 services.ticket_transition(actor=actor, ticket=ticket, status=target)

@@ -42,6 +42,10 @@ class StatusCategory(models.TextChoices):
     CLOSED = "closed", _("已关闭")
 
 
+# The categories of work still to do: the console's queues and counts.
+ACTIVE_CATEGORIES = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+
+
 class AuthorKind(models.TextChoices):
     CUSTOMER = "customer", _("客户")
     AGENT = "agent", _("客服")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core.ids import new_public_id
 from kefu.tickets.enums import (
+    ACTIVE_CATEGORIES,
     AuthorKind,
     CallOutcome,
     Channel,
@@ -41,6 +42,15 @@ class Category(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    default_team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("默认团队"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("创建时未指定团队的工单（门户、API）进入此团队"),
+    )
 
     class Meta:
         verbose_name = _("工单分类")
@@ -105,6 +115,10 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Active tickets, as the partial indexes and the queues say it (the same words, in the same order).
+ACTIVE_Q = models.Q(status_category__in=ACTIVE_CATEGORIES)
 
 
 class Ticket(models.Model):
@@ -211,9 +225,24 @@ class Ticket(models.Model):
             ("view_all_tickets", _("可查看全部工单")),
         ]
         indexes = [
-            models.Index(fields=["status_category", "-updated_at"], name="ticket_state_updated_idx"),
-            models.Index(fields=["assignee", "status_category", "-updated_at"], name="ticket_assignee_idx"),
-            models.Index(fields=["team", "status_category", "-updated_at"], name="ticket_team_idx"),
+            models.Index(fields=["status_category", "-updated_at", "-id"], name="ticket_state_updated_idx"),
+            # The console's queues read active tickets only (a few percent of a desk's history): partial
+            # indexes on them, in the queues' order (selectors.queue_filter says ``status_category IN
+            # ACTIVE`` in the same words, which both planners need to pick a partial index).
+            models.Index(
+                fields=["team", "-updated_at", "-id"], condition=ACTIVE_Q, name="ticket_active_team_idx"
+            ),
+            models.Index(
+                fields=["assignee", "-updated_at", "-id"],
+                condition=ACTIVE_Q,
+                name="ticket_active_assignee_idx",
+            ),
+            models.Index(fields=["-updated_at", "-id"], condition=ACTIVE_Q, name="ticket_active_updated_idx"),
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=ACTIVE_Q & models.Q(assignee=None),
+                name="ticket_active_unassigned_idx",
+            ),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["problem"], name="ticket_problem_idx"),
@@ -262,6 +291,37 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class IncidentRule(models.Model):
+    """What makes a new ticket an incident of an open problem ticket, automatically.
+
+    A ticket created while the rule holds (its problem is new, open or pending and ``ends_at`` has not
+    passed) becomes an incident when it is about one of ``waybills``, or when its exception node
+    (custom field ``exception_node``) contains one of ``route_nodes`` — and, if ``categories`` is not
+    empty, it is in one of them. Checked by ``collaboration.incident_autolink`` on every
+    ``ticket_create`` with one query over this (small) table."""
+
+    problem = models.OneToOneField(
+        Ticket, verbose_name=_("问题工单"), on_delete=models.CASCADE, related_name="incident_rule"
+    )
+    waybills = models.JSONField(_("运单号"), default=list, blank=True)
+    route_nodes = models.JSONField(
+        _("路由节点"), default=list, blank=True, help_text=_("网点、转运中心或城市名称，与异常节点匹配")
+    )
+    categories = models.ManyToManyField(Category, verbose_name=_("限定分类"), blank=True, related_name="+")
+    ends_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("自动关联规则")
+        verbose_name_plural = _("自动关联规则")
+
+    def __str__(self) -> str:
+        return f"{self.problem_id}: {', '.join([*self.waybills, *self.route_nodes])}"
 
 
 class Message(models.Model):

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from kefu.accounts.models import TeamMembership
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
 from kefu.tickets import text
-from kefu.tickets.access import visible_tickets
-from kefu.tickets.enums import StatusCategory, Visibility
+from kefu.tickets.access import team_ids, visible_tickets
+from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
 
-ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+ACTIVE = ACTIVE_CATEGORIES
 
 # The console's queues: key → (label, filter for a given user). Counts come from the same filters.
 QUEUES: dict[str, Any] = {
@@ -33,20 +35,22 @@ QUEUES: dict[str, Any] = {
 
 
 def queue_filter(user: Any, queue: str) -> Q:
-    teams = TeamMembership.objects.filter(user=user).values("team_id")
-    if queue == "mine":
-        return Q(assignee=user, status_category__in=ACTIVE)
-    if queue == "team":
-        return Q(team_id__in=teams, status_category__in=ACTIVE)
-    if queue == "unassigned":
-        return Q(assignee=None, status_category__in=ACTIVE)
-    if queue == "vip":
-        return Q(customer__tier=Tier.VIP, status_category__in=ACTIVE)
-    if queue == "waiting_on_me":
-        # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
-        return Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))
+    """The tickets of a queue (before the access scope). Every active queue says
+    ``status_category IN ACTIVE`` literally, so the partial indexes on active tickets serve it."""
     if queue in ("recent", "all"):
         return Q()
+    active = Q(IsActive())
+    if queue == "mine":
+        return active & Q(assignee=user)
+    if queue == "team":
+        return active & Q(team_id__in=team_ids(user))
+    if queue == "unassigned":
+        return active & Q(assignee=None)
+    if queue == "vip":
+        return active & Q(customer__tier=Tier.VIP)
+    if queue == "waiting_on_me":
+        # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
+        return active & Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))
     raise KeyError(queue)
 
 
@@ -105,6 +109,37 @@ def apply_filters(queryset: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
     return queryset
 
 
+# SQLite: a full-text query matching at least this many tickets is tested row by row (HasAllTokens).
+FTS_DRIVE_LIMIT = 10_000
+# PostgreSQL: a number-like token (digits, 6+ characters) matching at most this many tickets is
+# looked up before the list query (HasAllTokens).
+NUMBER_TOKEN = re.compile(r"(?=.*\d)[0-9a-z_-]{6,}")
+FEW_HITS = 1000
+
+
+class IsActive(Expression):
+    """``status_category IN ('new', 'open', 'pending')`` with the values written into the SQL, as in the
+    partial indexes' ``WHERE`` (models.ACTIVE_Q): SQLite uses a partial index only when the query
+    states its condition, and a bound parameter does not count."""
+
+    output_field = BooleanField()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.column: Any = F("status_category")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.column)
+        values = ", ".join(f"'{value}'" for value in ACTIVE)  # fixed enum values, lowercase letters
+        return f"{sql} IN ({values})", params
+
+
 class HasAllTokens(Expression):
     """True when every one of ``tokens`` is one of the ticket's ``search_text`` tokens (whole tokens).
 
@@ -136,8 +171,21 @@ class HasAllTokens(Expression):
         ]
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.pk)
         match = " ".join(f'"{token}"' for token in self.tokens)
+        # ``id IN (SELECT rowid … MATCH …)`` reads every match before the list's order applies: cheap for
+        # a rare word, 0.3–1 s for a word in a third of a million tickets. SQLite has no statistics to
+        # choose, so ask FTS5 how many tickets match (counting stops at FTS_DRIVE_LIMIT): below it the
+        # index drives; above it each ticket the list's own index walks is tested with LIKE, and with so
+        # many matches a page fills after a few hundred rows.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s LIMIT %s)",
+                [match, FTS_DRIVE_LIMIT],
+            )
+            matches = cursor.fetchone()[0]
+        if matches >= FTS_DRIVE_LIMIT:
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.pk)
         return (
             f"{sql} IN (SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s)",  # noqa: S608 - sql is a column
             [*params, match],
@@ -145,6 +193,20 @@ class HasAllTokens(Expression):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.text)
+        if any(NUMBER_TOKEN.fullmatch(token) for token in self.tokens):
+            # A waybill, phone or order number is in a ticket or two, but the planner estimates any
+            # token it has no statistics for at ~0.2 % of the table and, sampling being random, may
+            # walk the updated_at index through a million tickets looking for it (seconds). Look the
+            # number up first through the GIN index and filter by id; many hits: the plain condition.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM tickets_ticket WHERE string_to_array(search_text, ' ') @> %s::text[] LIMIT %s",
+                    [self.tokens, FEW_HITS + 1],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) <= FEW_HITS:
+                pk_sql, pk_params = compiler.compile(self.pk)
+                return f"{pk_sql} = ANY(%s)", [*pk_params, ids]
         return f"string_to_array({sql}, ' ') @> %s::text[]", [*params, self.tokens]
 
 
@@ -173,21 +235,27 @@ def ticket_list(user: Any, *, queue: str = "all", filters: TicketFilters | None 
 
 def ticket_changes(user: Any, *, since: dt.datetime | None) -> QuerySet[Ticket]:
     """Every ticket the user may see whose last change is at or after ``since`` (all without one),
-    merged ones too so an integration mirroring kefu learns about the merge, shaped for the export."""
+    merged ones too so an integration mirroring kefu learns about the merge, shaped for the export.
+
+    Only changes older than ``KEFU_CHANGES_SETTLE_SECONDS``: a change's time is taken before its
+    transaction commits, so a reader paging through the newest changes could pass a change that is
+    still committing and never see it; a settled change can no longer appear behind a reader."""
+    settled = timezone.now() - dt.timedelta(seconds=settings.KEFU_CHANGES_SETTLE_SECONDS)
     return (
         apply_filters(visible_tickets(user), TicketFilters(updated_since=since))
+        .filter(updated_at__lt=settled)
         .select_related("customer", "assignee", "team", "status", "category")
         .prefetch_related("tags", "waybills")
     )
 
 
 def queue_counts(user: Any) -> dict[str, int]:
-    """Open-ticket counts per queue, in one query."""
-    base = visible_tickets(user).filter(merged_into=None)
-    aggregates = {
+    """Active-ticket counts per queue, in one query over the active tickets the user may see."""
+    base = visible_tickets(user).filter(IsActive(), merged_into=None)
+    aggregates: dict[str, Any] = {
         key: Count("id", filter=queue_filter(user, key)) for key in QUEUES if key not in ("recent", "all")
     }
-    aggregates["all"] = Count("id", filter=Q(status_category__in=ACTIVE))
+    aggregates["all"] = Count("id")
     return base.aggregate(**aggregates)
 
 
@@ -228,9 +296,10 @@ def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[TimelineItem]
 
 
 def customer_recent_tickets(
-    customer_id: int, *, exclude: int | None = None, limit: int = 5
+    user: Any, customer_id: int, *, exclude: int | None = None, limit: int = 5
 ) -> QuerySet[Ticket]:
-    queryset = Ticket.objects.filter(customer_id=customer_id).select_related("status")
+    """The customer's latest tickets that ``user`` may see (the sidebar of the ticket page)."""
+    queryset = visible_tickets(user).filter(customer_id=customer_id).select_related("status")
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude)
     return queryset.order_by("-created_at")[:limit]

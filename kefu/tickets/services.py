@@ -231,6 +231,11 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
         waybills = _clean_waybills(data.waybills)
     except ValidationFailed as exc:
         errors.update(exc.fields)
+    tag_names: list[str] = []
+    try:
+        tag_names = _clean_tags(data.tags)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
     if errors:
         raise ValidationFailed(_("工单信息有误"), fields=errors)
     status = default_status(StatusCategory.OPEN if data.assignee else StatusCategory.NEW)
@@ -247,7 +252,9 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
         priority=data.priority,
         customer=customer,
         contact=data.contact,
-        team=data.team,
+        # No team given (portal, API): the category's default team, so the ticket reaches agents.
+        team=data.team
+        or (data.category.default_team if data.category and data.category.default_team_id else None),
         assignee=data.assignee,
         status=status,
         status_category=status.category,
@@ -256,27 +263,62 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
         # Tokenised before the insert: a new ticket has no messages yet (one write instead of two).
         search_text=text.tokens(number, subject, description, " ".join(waybills)),
     )
-    TicketWaybill.objects.bulk_create([TicketWaybill(ticket=ticket, waybill_no=w) for w in waybills])
-    _set_tags(ticket, add=data.tags, remove=())
+    # A new ticket has no tags or waybills to merge with: plain inserts, and the rows are remembered
+    # so that serializing the new ticket reads no more.
+    waybill_rows = TicketWaybill.objects.bulk_create(
+        [TicketWaybill(ticket=ticket, waybill_no=w) for w in waybills]
+    )
+    tags = _tags_named(tag_names)
+    Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket=ticket, tag=tag) for tag in tags])
+    _remember(ticket, tags=tags, waybills=waybill_rows)
     audit.record_created(actor=actor, obj=ticket, fields=TICKET_FIELDS)
+    from kefu.tickets.collaboration import incident_autolink  # collaboration imports this module
+
+    incident_autolink(ticket=ticket, waybills=waybills)
     return ticket
 
 
 # --- edit -----------------------------------------------------------------------------------------
 
 
+def _clean_tags(names: Iterable[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    for name in cleaned:
+        if len(name) > 32:
+            raise ValidationFailed.for_field("tags", _("标签不能超过 32 字：%(tag)s") % {"tag": name})
+    return cleaned
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    """The tags called ``names``, creating the missing ones (a concurrent creator is not an error)."""
+    if not names:
+        return []
+    tags = list(Tag.objects.filter(name__in=names))
+    if len(tags) < len(names):
+        known = {tag.name for tag in tags}
+        Tag.objects.bulk_create([Tag(name=n) for n in names if n not in known], ignore_conflicts=True)
+        tags = list(Tag.objects.filter(name__in=names))
+    return tags
+
+
+def _remember(ticket: Ticket, **related: list[Any]) -> None:
+    """Put rows just written into the ticket's prefetch cache (as ``prefetch_related`` would), so that
+    ``ticket.tags.all()`` and the like read no more."""
+    cache = ticket.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(ticket, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[name] = queryset
+
+
 def _set_tags(ticket: Ticket, *, add: Iterable[str], remove: Iterable[str]) -> tuple[list[str], list[str]]:
-    names = [n.strip() for n in add if n and n.strip()]
+    names = _clean_tags(add)
     removed_names = [n.strip() for n in remove if n and n.strip()]
     if not names and not removed_names:
         return [], []
-    for name in names:
-        if len(name) > 32:
-            raise ValidationFailed.for_field("tags", _("标签不能超过 32 字：%(tag)s") % {"tag": name})
-    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-    Tag.objects.bulk_create([Tag(name=n) for n in names if n not in existing], ignore_conflicts=True)
     before = set(ticket.tags.values_list("name", flat=True))
-    ticket.tags.add(*Tag.objects.filter(name__in=names))
+    ticket.tags.add(*_tags_named(names))
     ticket.tags.remove(*Tag.objects.filter(name__in=removed_names))
     after = set(ticket.tags.values_list("name", flat=True))
     return sorted(after - before), sorted(before - after)

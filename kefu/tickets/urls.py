@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.tickets import views
+from kefu.tickets import problem_views, views
 
 urlpatterns = [
     path("", views.queue, name="ticket-queue"),
@@ -14,5 +14,6 @@ urlpatterns = [
     path("<str:number>/", views.ticket_detail, name="ticket-detail"),
     path("<str:number>/attachments/<str:public_id>/", views.ticket_attachment, name="ticket-attachment"),
     path("<str:number>/presence/", views.ticket_presence, name="ticket-presence"),
+    path("<str:number>/problem/<str:op>/", problem_views.problem_action, name="ticket-problem"),
     path("<str:number>/<str:action>/", views.ticket_action, name="ticket-action"),
 ]

@@ -4,16 +4,18 @@ Views parse input, call selectors and services, and render; every rule lives in 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
@@ -31,6 +33,7 @@ from kefu.tickets.enums import (
     Channel,
     CloseReason,
     Department,
+    LinkKind,
     Priority,
     StatusCategory,
     SubtaskStatus,
@@ -38,6 +41,7 @@ from kefu.tickets.enums import (
     Visibility,
 )
 from kefu.tickets.models import Ticket
+from kefu.tickets.problem_views import problem_context
 
 
 def _errors_context(exc: KefuError | None) -> dict[str, Any]:
@@ -132,6 +136,10 @@ def saved_view_delete(request: AuthedRequest, view_id: int) -> HttpResponse:
     return redirect("ticket-queue")
 
 
+# The bulk bar's input that carries the value of an action (the others use the ``value`` select).
+_BULK_VALUE_FIELD = {"tag": "tag", "merge": "into"}
+
+
 @require_POST
 @staff_view("tickets.view_ticket")
 def bulk(request: AuthedRequest) -> HttpResponse:
@@ -141,7 +149,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
             actor=request.user,
             numbers=request.POST.getlist("tickets"),
             action=request.POST.get("action", ""),
-            value=request.POST.get("tag" if request.POST.get("action") == "tag" else "value", ""),
+            value=request.POST.get(_BULK_VALUE_FIELD.get(request.POST.get("action", ""), "value"), ""),
         )
     except ValidationFailed as exc:
         messages.error(request, exc.message)
@@ -170,7 +178,21 @@ _LABELS = {
     "subtasks": gettext_lazy("协作单"),
     "waybills": gettext_lazy("运单号"),
     "watchers": gettext_lazy("关注人"),
+    "links": pgettext_lazy("ticket page card", "关联工单"),
+    "merged_from": gettext_lazy("合并自"),
+    "split_to": gettext_lazy("拆分为"),
+    "messages": gettext_lazy("移入的消息"),
+    "incidents": gettext_lazy("事件工单"),
+    "incident_rule": gettext_lazy("自动关联规则"),
+    "problem_update": gettext_lazy("群发更新"),
+    "incidents_notified": gettext_lazy("已通知事件工单数"),
 }
+
+
+def _link_change(side: Any) -> Any:
+    """A ``links`` audit value (``"related T2611250001"``) with the kind in words."""
+    kind, _space, number = str(side or "").partition(" ")
+    return f"{LinkKind(kind).label} {number}" if kind in LinkKind.values else side
 
 
 def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None:
@@ -195,6 +217,8 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None
                 ]
             elif name == "contact" and not reveal:
                 changes[name] = [mask_name(str(side)) if side else side for side in pair]
+            elif name == "links":
+                changes[name] = [_link_change(side) for side in pair]
         event.changes = changes
     audit_for_display(events, reveal=reveal)
     for event in events:
@@ -220,8 +244,12 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
                 customer_services.record_pii_view(
                     actor=user, customer=customer, contacts=[person], where="ticket"
                 )
-        recent = list(selectors.customer_recent_tickets(customer.pk, exclude=ticket.pk))
+        recent = list(selectors.customer_recent_tickets(request.user, customer.pk, exclude=ticket.pk))
     subtasks = list(ticket.subtasks.all())
+    read_only = is_read_only_role(user) or not user.has_perm("tickets.change_ticket")
+    workable = (
+        not read_only and ticket.merged_into_id is None and ticket.status_category != StatusCategory.CLOSED
+    )
     context = {
         "ticket": ticket,
         "timeline": timeline,
@@ -237,7 +265,14 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "departments": Department.choices,
         "subtask_statuses": SubtaskStatus.choices,
         "watching": any(w.pk == user.pk for w in ticket.watchers.all()),
-        "read_only": is_read_only_role(user) or not user.has_perm("tickets.change_ticket"),
+        "read_only": read_only,
+        "links": console.ticket_links(user, ticket),
+        "link_kinds": list(console.MANUAL_LINK_KINDS.items()),
+        # The services refuse to merge or split a closed ticket, and to split off a ticket's only message.
+        "can_merge": workable,
+        "can_split": workable and sum(1 for item in timeline if item.kind == "message") > 1,
+        "merge_target": None,
+        "posted": {},
         "assignees": console.assignable_users(),
         "statuses": [
             s
@@ -262,6 +297,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "draft_visibility": Visibility.PUBLIC,
         "action": "",
         **_errors_context(None),
+        **problem_context(user, ticket),
     }
     context.update(extra)
     return context
@@ -424,7 +460,68 @@ def _watch(request: AuthedRequest, ticket: Ticket) -> None:
     console.ticket_watch(actor=request.user, ticket=ticket, watching=request.POST.get("watching") == "1")
 
 
-ACTIONS: dict[str, Callable[[AuthedRequest, Ticket], Ticket | None]] = {
+@dataclass(frozen=True)
+class ShowPage:
+    """What a handler returns to show the ticket page again (200) with ``context`` added, having
+    changed nothing: the confirmation step of a merge."""
+
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class _DryRun(Exception):
+    """Raised inside a transaction to roll back a merge that ran only to learn whether it is allowed."""
+
+
+def _merge(request: AuthedRequest, ticket: Ticket) -> Ticket | ShowPage:
+    """Merge this duplicate into the ticket named in ``into``: first a confirmation naming both tickets,
+    then (with ``confirm=1``) the merge; the survivor is returned, so the agent lands on it."""
+    target = console.other_ticket(request.user, request.POST.get("into", ""), field="into")
+    if request.POST.get("confirm") == "1":
+        return collaboration.ticket_merge(actor=request.user, source=ticket, target=target)
+    # The service is the one place that knows when a merge is refused. Running it and rolling it back
+    # shows that refusal before the agent confirms, without a copy of the rules here. ticket_merge only
+    # writes to the database (nothing is sent, nothing runs on commit), so the rollback undoes all of it.
+    try:
+        with transaction.atomic():
+            collaboration.ticket_merge(actor=request.user, source=ticket, target=target)
+            raise _DryRun
+    except _DryRun:
+        pass
+    return ShowPage({"merge_target": selectors.ticket_detail(request.user, target.number)})
+
+
+def _split(request: AuthedRequest, ticket: Ticket) -> Ticket:
+    message = ticket.messages.filter(pk=forms.parse_int(request.POST.get("message")) or 0).first()
+    if message is None:
+        raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
+    return collaboration.ticket_split(
+        actor=request.user, message=message, subject=request.POST.get("subject", "")
+    )
+
+
+def _link_kind(request: AuthedRequest) -> str:
+    kind = request.POST.get("kind", "")
+    if kind not in console.MANUAL_LINK_KINDS:
+        raise ValidationFailed.for_field("kind", _("请选择关联类型"))
+    return kind
+
+
+def _link(request: AuthedRequest, ticket: Ticket) -> None:
+    kind = _link_kind(request)
+    other = console.other_ticket(request.user, request.POST.get("other", ""), field="other")
+    collaboration.ticket_link(actor=request.user, ticket=ticket, other=other, kind=kind)
+
+
+def _unlink(request: AuthedRequest, ticket: Ticket) -> None:
+    kind = _link_kind(request)
+    other = console.other_ticket(request.user, request.POST.get("other", ""), field="other")
+    try:
+        collaboration.ticket_unlink(actor=request.user, ticket=ticket, other=other, kind=kind)
+    except NotFound as exc:  # someone else removed it a moment ago: say so on the page, not with a 404
+        raise ValidationFailed.for_field("other", exc.message) from None
+
+
+ACTIONS: dict[str, Callable[[AuthedRequest, Ticket], Ticket | ShowPage | None]] = {
     "reply": _reply,
     "assign": _assign,
     "status": _status,
@@ -436,6 +533,10 @@ ACTIONS: dict[str, Callable[[AuthedRequest, Ticket], Ticket | None]] = {
     "watch": _watch,
     "subtask": _subtask,
     "subtask_status": _subtask_status,
+    "merge": _merge,
+    "split": _split,
+    "link": _link,
+    "unlink": _unlink,
 }
 DONE = {
     "reply": gettext_lazy("已发送"),
@@ -449,6 +550,11 @@ DONE = {
     "watch": gettext_lazy("关注已更新"),
     "subtask": gettext_lazy("协作单已创建"),
     "subtask_status": gettext_lazy("协作单状态已更新"),
+    # Shown on the ticket the action returns: %(source)s is the ticket acted on, %(number)s the result.
+    "merge": gettext_lazy("工单 %(source)s 已合并到本工单"),
+    "split": gettext_lazy("已从工单 %(source)s 拆分出本工单"),
+    "link": gettext_lazy("已关联"),
+    "unlink": gettext_lazy("已取消关联"),
 }
 
 
@@ -473,6 +579,7 @@ def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpRespo
             draft=request.POST.get("body", "") if action == "reply" else "",
             draft_visibility=request.POST.get("visibility", Visibility.PUBLIC),
             conflict=isinstance(exc, Conflict),
+            posted=request.POST,
             **(
                 {
                     "edit_values": request.POST,
@@ -486,7 +593,14 @@ def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpRespo
             **_errors_context(exc),
         )
         return render(request, "tickets/detail.html", context, status=_status_of(exc))
-    messages.success(request, str(DONE[action]))
+    if isinstance(result, ShowPage):
+        fresh = selectors.ticket_detail(request.user, number)
+        context = _detail_context(request, fresh, action=action, posted=request.POST, **result.context)
+        return render(request, "tickets/detail.html", context)
+    done = str(DONE[action])
+    if isinstance(result, Ticket) and "%(" in done:
+        done = done % {"source": ticket.number, "number": result.number}
+    messages.success(request, done)
     # A reopen past the window opens a follow-up ticket: go there.
     return redirect("ticket-detail", number=result.number if isinstance(result, Ticket) else number)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
@@ -26,7 +27,7 @@ from kefu.tickets.api.schemas import (
     TicketOut,
 )
 from kefu.tickets.enums import Department, LinkKind, SubtaskStatus
-from kefu.tickets.models import Subtask, Ticket
+from kefu.tickets.models import Category, IncidentRule, Subtask, Ticket
 
 # --- working together: merge, split, links, subtasks, problems ------------------------------------
 # Staff writers only (portal users get 403, QA and analysts 403); the problem services also require
@@ -145,6 +146,44 @@ class ProblemResolveOut(Schema):
     problem: TicketOut
     resolved: list[str]
     skipped: list[str]
+
+
+class IncidentRuleIn(Strict):
+    waybills: list[str] = Field(default_factory=list, max_length=1000, description="Waybill numbers")
+    route_nodes: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Hub, outlet or city names, matched in the new ticket's exception node",
+    )
+    categories: list[str] = Field(
+        default_factory=list, max_length=50, description="Category codes; empty: any category"
+    )
+    ends_at: dt.datetime | None = Field(
+        None, description="Link nothing after this time; null: until resolved"
+    )
+
+
+class IncidentRuleOut(Schema):
+    waybills: list[str]
+    route_nodes: list[str]
+    categories: list[str]
+    ends_at: dt.datetime | None
+    in_force: bool
+    updated_at: dt.datetime
+
+
+def _rule_out(rule: IncidentRule) -> dict[str, Any]:
+    problem = rule.problem
+    return {
+        "waybills": rule.waybills,
+        "route_nodes": rule.route_nodes,
+        "categories": sorted(c.code for c in rule.categories.all()),
+        "ends_at": rule.ends_at,
+        "in_force": problem.is_problem
+        and problem.status_category in collaboration.ACTIVE
+        and (rule.ends_at is None or rule.ends_at > timezone.now()),
+        "updated_at": rule.updated_at,
+    }
 
 
 def _subtask_out(subtask: Subtask) -> dict[str, Any]:
@@ -327,3 +366,44 @@ def resolve_problem(request: HttpRequest, ref: str, payload: ProblemResolveIn) -
         "resolved": [t.number for t in result.resolved],
         "skipped": [t.number for t in result.skipped],
     }
+
+
+@router.get("/{ref}/incident-rule", response=IncidentRuleOut, summary="The problem's automatic linking rule")
+def get_incident_rule(request: HttpRequest, ref: str) -> dict[str, Any]:
+    ticket = access_ticket(request.user, ref)
+    if is_portal(request.user):
+        raise PermissionDenied(_("自动关联规则仅供内部查看"))
+    rule = IncidentRule.objects.filter(problem=ticket).select_related("problem").first()
+    if rule is None:
+        raise NotFound(_("该工单没有自动关联规则"))
+    return _rule_out(rule)
+
+
+@router.put(
+    "/{ref}/incident-rule",
+    response=IncidentRuleOut,
+    summary="Set the rule that links new tickets to this problem (by waybill and/or route node)",
+)
+def set_incident_rule(request: HttpRequest, ref: str, payload: IncidentRuleIn) -> dict[str, Any]:
+    problem = writable(request, ref)
+    found = {c.code: c for c in Category.objects.filter(code__in=payload.categories, is_active=True)}
+    unknown = [code for code in payload.categories if code not in found]
+    if unknown:
+        raise ValidationFailed.for_field(
+            "categories", _("分类不存在：%(codes)s") % {"codes": _("、").join(unknown)}
+        )
+    rule = collaboration.incident_rule_set(
+        actor=request.user,
+        problem=problem,
+        waybills=payload.waybills,
+        route_nodes=payload.route_nodes,
+        categories=list(found.values()),
+        ends_at=payload.ends_at,
+    )
+    return _rule_out(rule)
+
+
+@router.delete("/{ref}/incident-rule", response={204: None}, summary="Stop linking new tickets automatically")
+def clear_incident_rule(request: HttpRequest, ref: str) -> None:
+    problem = writable(request, ref)
+    collaboration.incident_rule_clear(actor=request.user, problem=problem)

@@ -668,17 +668,24 @@ def test_created_range_and_queues(api_as, agent, team):
     assert [t["number"] for t in unassigned] == [old.number]
 
 
+@pytest.fixture
+def _feed_lists_at_once(settings):
+    settings.KEFU_CHANGES_SETTLE_SECONDS = 0
+
+
 @pytest.mark.parametrize(
     "path", ["/tickets?limit=20", "/tickets/changes?since=2000-01-01T00:00:00Z&limit=20"]
 )
+@pytest.mark.usefixtures("_feed_lists_at_once")
 def test_list_query_count_is_pinned(api_as, agent, team, django_assert_num_queries, path):
     for i in range(20):
         new_ticket(actor=agent, team=team, subject=f"工单{i}", tags=["冷链"], waybills=[f"SF{i}"])
     client = api_as(agent)
     client.get("/tickets?limit=1")  # the token's last_used_at is written at most once a while
 
-    # token, the user's and the groups' permissions, the tickets, their tags, their waybills
-    with django_assert_num_queries(6):
+    # token, the user's and the groups' permissions, the user's team ids (the access scope), the
+    # tickets, their tags, their waybills
+    with django_assert_num_queries(7):
         response = client.get(path)
 
     assert len(response.json()["items"]) == 20
@@ -687,7 +694,8 @@ def test_list_query_count_is_pinned(api_as, agent, team, django_assert_num_queri
 # --- changes feed ---------------------------------------------------------------------------------
 
 
-def test_changes_feed_lists_tickets_changed_since_oldest_first(api_as, agent, team):
+def test_changes_feed_lists_tickets_changed_since_oldest_first(api_as, agent, team, settings):
+    settings.KEFU_CHANGES_SETTLE_SECONDS = 0
     # given three tickets, then a cut-off, then a change to the first one and a new ticket
     first, second, _third = (new_ticket(actor=agent, team=team, subject=f"工单{i}") for i in range(3))
     Ticket.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
@@ -721,13 +729,36 @@ def test_changes_feed_lists_tickets_changed_since_oldest_first(api_as, agent, te
     assert [t["number"] for t in poll["items"]] == [second.number]
 
 
-def test_changes_feed_includes_merged_tickets(api_as, agent, team):
+def test_changes_feed_includes_merged_tickets(api_as, agent, team, settings):
+    settings.KEFU_CHANGES_SETTLE_SECONDS = 0
     ticket = new_ticket(actor=agent, team=team)
     Ticket.objects.filter(pk=ticket.pk).update(merged_into=new_ticket(actor=agent, team=team))
 
     items = api_as(agent).get("/tickets/changes?since=2000-01-01T00:00:00Z").json()["items"]
 
     assert ticket.number in [t["number"] for t in items]
+
+
+def test_changes_feed_waits_until_a_change_has_settled(api_as, agent, team, settings):
+    # given a feed that lists changes once they are 10 s old, and a ticket changed 3 s ago: its
+    # transaction could still be committing when a reader passes its time
+    settings.KEFU_CHANGES_SETTLE_SECONDS = 10
+    old = new_ticket(actor=agent, team=team, subject="早已变更")
+    recent = new_ticket(actor=agent, team=team, subject="刚刚变更")
+    Ticket.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(seconds=30))
+    Ticket.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - dt.timedelta(seconds=3))
+    client = api_as(agent)
+
+    # when an integration reads the feed now
+    first = client.get("/tickets/changes?since=2000-01-01T00:00:00Z").json()
+
+    # then only the settled change is listed, and the recent one comes on a later poll from the cursor
+    assert [t["number"] for t in first["items"]] == [old.number]
+    Ticket.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - dt.timedelta(seconds=11))
+    later = client.get(
+        "/tickets/changes", QUERY_STRING=f"since=2000-01-01T00:00:00Z&cursor={first['next_cursor']}"
+    ).json()
+    assert [t["number"] for t in later["items"]] == [recent.number]
 
 
 def test_changes_feed_needs_since_and_a_valid_cursor(api_as, agent):

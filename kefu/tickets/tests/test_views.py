@@ -155,7 +155,8 @@ def test_queue_query_count_does_not_grow_with_rows(as_agent, team, agent):
         t = new_ticket(subject=f"更多工单{n}", team=team, customer=new_customer(), assignee=agent)
         services.ticket_update(actor=agent, ticket=t, version=None, changes={}, add_tags=["丙"])
     assert count() == few
-    assert few == 11, few  # session, user, 2× permissions, counts, rows, tags, views, 3 option lists
+    # session, user, 2× permissions, team ids, counts, rows, tags, views, 3 option lists
+    assert few == 12, few
 
 
 def test_queue_permissions(client, make_user, ticket):
@@ -289,7 +290,20 @@ def test_ticket_page_query_count_is_bounded(as_agent, agent, ticket):
             actor=agent, ticket=ticket, version=None, changes={"priority": "high" if n % 2 else "low"}
         )
     assert count() == few
-    assert few == 19, few  # one query per panel, none per message, attachment or event
+    assert few == 21, few  # one query per panel (incl. links, problem), none per message or event
+
+
+def test_sidebar_lists_only_the_customers_tickets_the_agent_may_see(as_agent, team, customer, ticket):
+    # given the same customer's tickets in the agent's team and in another team
+    new_ticket(customer=customer, team=team, subject="本组的另一张工单")
+    new_ticket(customer=customer, team=TeamFactory(), subject="别组的保密工单")
+
+    # when the agent opens the ticket
+    text = as_agent.get(f"/tickets/{ticket.number}/").content.decode()
+
+    # then the sidebar's recent tickets show the team's ticket and nothing of the other team's
+    assert "本组的另一张工单" in text
+    assert "别组的保密工单" not in text
 
 
 def test_ticket_of_another_team_is_404(make_user, ticket):

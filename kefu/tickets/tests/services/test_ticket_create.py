@@ -109,3 +109,24 @@ def test_customer_defaults_to_the_contacts(agent: User) -> None:
     contact = new_contact()
 
     assert new_ticket(actor=agent, contact=contact).customer == contact.customer
+
+
+def test_tags_are_trimmed_deduplicated_and_new_ones_created(agent: User) -> None:
+    existing = new_ticket(actor=agent, tags=["加急"])
+
+    ticket = new_ticket(actor=agent, tags=[" 加急 ", "加急", "冷链", " "])
+
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["冷链", "加急"]
+    assert sorted(t.name for t in ticket.tags.all()) == ["冷链", "加急"]  # what the response shows
+    assert list(existing.tags.values_list("name", flat=True)) == ["加急"]
+
+
+def test_an_overlong_tag_is_refused_with_the_other_errors_and_nothing_is_stored(agent: User) -> None:
+    before = Ticket.objects.count()
+
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, subject=" ", tags=["超长" * 17])
+
+    assert {"subject", "tags"} <= set(exc.value.fields)
+    assert "超长" * 17 in exc.value.fields["tags"][0]
+    assert Ticket.objects.count() == before

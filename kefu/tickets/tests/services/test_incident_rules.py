@@ -1,0 +1,247 @@
+"""Automatic incident linking: a problem's rule links tickets created afterwards, on every entry path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.models import ActorKind, AuditEvent
+from kefu.customers.tests.factories import PortalAccountFactory, new_customer
+from kefu.tickets import collaboration, services
+from kefu.tickets.enums import FieldKind, StatusCategory
+from kefu.tickets.models import CustomField, IncidentRule, Ticket
+from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, closed_ticket, new_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def problem(lead: User) -> Ticket:
+    return collaboration.problem_mark(
+        actor=lead, ticket=new_ticket(actor=lead, subject="乌鲁木齐转运中心暴雪停运")
+    )
+
+
+@pytest.fixture
+def city_nodes() -> None:
+    """An operator who records the hub or city as the exception node (text instead of the seeded stages)."""
+    CustomField.objects.filter(key="exception_node").update(kind=FieldKind.TEXT, choices=[])
+
+
+def delay_ticket(**fields: Any) -> Ticket:
+    custom = {**LOGISTICS_FIELDS, **fields.pop("custom_fields", {})}
+    return new_ticket(category="delay", custom_fields=custom, **fields)
+
+
+def test_links_a_new_ticket_about_a_rule_waybill(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["sf1001", "SF1002"])
+    problem.refresh_from_db()
+    before = problem.version
+
+    ticket = new_ticket(subject="我的快递没到", waybills=["SF1002"])
+
+    ticket.refresh_from_db()
+    problem.refresh_from_db()
+    assert ticket.problem_id == problem.pk
+    assert problem.version == before + 1
+    event = AuditEvent.objects.filter(object_id=str(ticket.pk), changes__has_key="problem").get()
+    assert (event.actor_kind, event.changes["problem"]) == (ActorKind.SYSTEM, [None, str(problem)])
+    assert AuditEvent.objects.filter(
+        object_id=str(problem.pk), changes__incidents__1=[ticket.number]
+    ).exists()
+
+
+def test_links_by_route_node_in_the_exception_node(lead: User, problem: Ticket, city_nodes: None) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["乌鲁木齐", "郑州"])
+
+    matching = delay_ticket(custom_fields={"exception_node": "郑州转运中心"})
+    other_city = delay_ticket(custom_fields={"exception_node": "广州白云分拨"})
+
+    assert Ticket.objects.get(pk=matching.pk).problem_id == problem.pk
+    assert Ticket.objects.get(pk=other_city.pk).problem_id is None
+
+
+def test_route_node_matches_a_seeded_stage(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["干线运输"])
+
+    ticket = delay_ticket()  # exception node 干线运输
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
+
+
+def test_category_limit(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(
+        actor=lead, problem=problem, waybills=["SF2001"], categories=[category("delay")]
+    )
+
+    other_category = new_ticket(category="other", waybills=["SF2001"])
+    in_category = delay_ticket(waybills=["SF2001"])
+
+    assert Ticket.objects.get(pk=other_category.pk).problem_id is None
+    assert Ticket.objects.get(pk=in_category.pk).problem_id == problem.pk
+
+
+def test_expired_rule_links_nothing(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(
+        actor=lead, problem=problem, waybills=["SF3001"], ends_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    IncidentRule.objects.update(ends_at=timezone.now() - dt.timedelta(seconds=1))
+
+    ticket = new_ticket(waybills=["SF3001"])
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id is None
+
+
+@pytest.mark.parametrize("finish", ["resolve", "close"])
+def test_resolved_or_closed_problem_links_nothing(lead: User, problem: Ticket, finish: str) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF4001"])
+    services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
+    if finish == "close":
+        services.ticket_close(actor=lead, ticket=problem, satisfaction_confirmed=True)
+
+    ticket = new_ticket(waybills=["SF4001"])
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id is None
+
+
+def test_non_matching_ticket_is_left_alone(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF5001"], route_nodes=["郑州"])
+
+    ticket = delay_ticket(waybills=["SF5002"])
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id is None
+    assert problem.incidents.count() == 0
+
+
+def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
+    later = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
+    collaboration.incident_rule_set(actor=lead, problem=later, waybills=["SF6001"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF6001"])
+
+    ticket = new_ticket(waybills=["SF6001"])
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
+
+
+def test_one_query_at_most_when_rules_exist_none_without_waybill_or_node(lead: User, problem: Ticket) -> None:
+    data = services.TicketData(
+        subject="查询运价", channel="phone", type="inquiry", category=category("other")
+    )
+    with CaptureQueriesContext(connection) as plain:
+        services.ticket_create(actor=lead, data=data)
+    data.waybills = ["SF7001"]
+    with CaptureQueriesContext(connection) as no_rules:
+        services.ticket_create(actor=lead, data=data)
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"])
+    with CaptureQueriesContext(connection) as with_rule:
+        services.ticket_create(actor=lead, data=data)
+
+    assert not [q for q in plain.captured_queries if "incidentrule" in q["sql"]]
+    assert len([q for q in no_rules.captured_queries if "incidentrule" in q["sql"]]) == 1
+    assert len(with_rule.captured_queries) == len(no_rules.captured_queries)
+
+
+def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF8001"])
+    account: Any = PortalAccountFactory(customer=new_customer())
+    client = Client()
+    client.force_login(account.user)
+
+    response = client.post(
+        "/portal/tickets/new/",
+        {"subject": "包裹延误", "type": "complaint", "category": "other", "waybills": "SF8001"},
+    )
+
+    assert response.status_code == 302
+    assert Ticket.objects.get(customer=account.customer).problem_id == problem.pk
+
+
+def test_api_ticket_is_linked(lead: User, problem: Ticket, api_as: Any) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF8002"])
+
+    response = api_as(lead).post(
+        "/tickets", {"subject": "包裹延误", "category": "other", "waybills": ["SF8002"]}
+    )
+
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.get(number=response.json()["number"]).problem_id == problem.pk
+
+
+def test_set_replaces_and_clear_removes_the_rule(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+    rule = collaboration.incident_rule_set(
+        actor=lead, problem=problem, route_nodes=[" 郑州 ", "郑州", ""], categories=[category("delay")]
+    )
+
+    assert (rule.waybills, rule.route_nodes) == ([], ["郑州"])
+    assert IncidentRule.objects.count() == 1
+    collaboration.incident_rule_clear(actor=lead, problem=problem)
+    assert not IncidentRule.objects.exists()
+    changes = [
+        e.changes["incident_rule"]
+        for e in AuditEvent.objects.filter(
+            object_id=str(problem.pk), changes__has_key="incident_rule"
+        ).order_by("id")
+    ]
+    assert changes == [
+        [None, "运单号：SF1"],
+        ["运单号：SF1", "路由节点：郑州；分类：时效延误"],
+        ["路由节点：郑州；分类：时效延误", None],
+    ]
+
+
+def _snapshot() -> tuple[list[Any], list[Any], int]:
+    rules = list(IncidentRule.objects.values_list("problem_id", "waybills", "route_nodes", "ends_at"))
+    tickets = list(Ticket.objects.order_by("pk").values_list("pk", "version"))
+    return rules, tickets, AuditEvent.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fields"),
+    [
+        ({}, {"waybills", "route_nodes"}),
+        ({"waybills": ["  "], "route_nodes": [" "]}, {"waybills", "route_nodes"}),
+        ({"waybills": ["SF 1"]}, {"waybills"}),
+        ({"route_nodes": ["长" * 65]}, {"route_nodes"}),
+        ({"waybills": ["SF1"], "ends_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"ends_at"}),
+    ],
+)
+def test_bad_rules_are_refused_naming_the_field(
+    lead: User, problem: Ticket, kwargs: dict[str, Any], fields: set[str]
+) -> None:
+    before = _snapshot()
+
+    with pytest.raises(ValidationFailed) as caught:
+        collaboration.incident_rule_set(actor=lead, problem=problem, **kwargs)
+
+    assert set(caught.value.fields) == fields
+    assert _snapshot() == before
+
+
+def test_rule_needs_an_open_problem_and_the_permission(lead: User, agent: User) -> None:
+    plain = new_ticket(actor=lead)
+    done = closed_ticket(actor=lead)
+    before = _snapshot()
+
+    with pytest.raises(ValidationFailed) as not_problem:
+        collaboration.incident_rule_set(actor=lead, problem=plain, waybills=["SF1"])
+    with pytest.raises(PermissionDenied):
+        collaboration.incident_rule_set(actor=agent, problem=plain, waybills=["SF1"])
+    problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
+    services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
+    before = _snapshot()
+    with pytest.raises(ValidationFailed) as resolved:
+        collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+
+    assert "problem" in not_problem.value.fields
+    assert "problem" in resolved.value.fields
+    assert _snapshot() == before
+    assert done.status_category == StatusCategory.CLOSED
