@@ -14,7 +14,8 @@ status and category joined) — as an agent, a lead or a manager:
     team+q                          the agent's team queue with a full-text q
 
 With ``--pages`` also whole requests through ``django.test.Client``: the console queue page
-(``/tickets/?queue=…``, with queue counts) and the ticket page (``/tickets/<number>/``).
+(``/tickets/?queue=…``), its htmx rows fragment, the queue counts it loads next (``/tickets/counts/``,
+as the agent and as a manager) and the ticket page (``/tickets/<number>/``).
 Without DATABASE_URL a SQLite file under /tmp/kefu-bench is used and kept for the next run.
 """
 
@@ -166,13 +167,15 @@ def main() -> int:
             "queue page: team": lambda i: "/tickets/?queue=team",
             "queue page: team, q": lambda i: f"/tickets/?queue=team&q={COMMON[i % len(COMMON)]}",
             "queue rows (htmx): team": lambda i: "/tickets/?queue=team",
+            "queue counts (htmx)": lambda i: "/tickets/counts/?queue=team",
+            "queue counts (htmx), manager": lambda i: "/tickets/counts/?queue=all",
             "ticket page": lambda i: f"/tickets/{numbers[i % len(numbers)]}/",
         }
         manager_client = Client()
         manager_client.force_login(manager)
         rows = []
         for name, url in pages.items():
-            c = manager_client if name == "ticket page" else client
+            c = manager_client if name == "ticket page" or "manager" in name else client
             headers = {"HX-Request": "true", "HX-Target": "ticket-rows"} if "htmx" in name else {}
             for i in range(5):
                 c.get(url(i), headers=headers)

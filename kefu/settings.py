@@ -148,6 +148,7 @@ TASKS = {
 }
 
 # --- auth -----------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["kefu.accounts.backends.AuthBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

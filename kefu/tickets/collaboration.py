@@ -706,15 +706,18 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
     in_category = Q(categories=None)
     if ticket.category_id is not None:
         in_category |= Q(categories=ticket.category_id)
+    # The problem's state is checked here, not in SQL: a condition on the ticket table lets SQLite
+    # start from a million tickets (40 ms) instead of the few rules.
     rules = (
         IncidentRule.objects.filter(Q(ends_at=None) | Q(ends_at__gt=timezone.now()), in_category)
-        .filter(problem__is_problem=True, problem__status_category__in=ACTIVE, problem__merged_into=None)
         .select_related("problem")
         .order_by("problem_id")
     )
     wanted = set(waybills)
     for rule in rules:
-        if _rule_matches(rule, waybills=wanted, node=node):
+        problem = rule.problem
+        in_force = problem.is_problem and problem.status_category in ACTIVE and problem.merged_into_id is None
+        if in_force and _rule_matches(rule, waybills=wanted, node=node):
             _link_incidents(actor=None, problem=rule.problem, incidents=[ticket])
             return rule.problem
     return None

@@ -55,7 +55,11 @@ def category_fields(category: Category | None) -> list[CustomField]:
 
 
 def category_by_code(code: str) -> Category | None:
-    return Category.objects.filter(code=code, is_active=True).first() if code else None
+    return (
+        Category.objects.select_related("default_team").filter(code=code, is_active=True).first()
+        if code
+        else None
+    )
 
 
 # --- attachments ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -35,7 +36,8 @@ PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Prior
 class StatusCategory(models.TextChoices):
     """The fixed lifecycle; admin-defined statuses map onto these."""
 
-    NEW = "new", _("新建")
+    # "新建" alone is also the import report's "created" (rows): a context keeps the two apart.
+    NEW = "new", pgettext_lazy("ticket status category", "新建")
     OPEN = "open", _("处理中")
     PENDING = "pending", _("等待中")
     RESOLVED = "resolved", _("已解决")

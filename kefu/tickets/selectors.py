@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
+from kefu.customers.models import Customer
 from kefu.tickets import text
 from kefu.tickets.access import team_ids, visible_tickets
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
@@ -47,7 +48,8 @@ def queue_filter(user: Any, queue: str) -> Q:
     if queue == "unassigned":
         return active & Q(assignee=None)
     if queue == "vip":
-        return active & Q(customer__tier=Tier.VIP)
+        # A semi-join on the VIP customers (customer_tier_idx), not a join of every customer.
+        return active & Q(customer_id__in=Customer.objects.filter(tier=Tier.VIP).values("pk"))
     if queue == "waiting_on_me":
         # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
         return active & Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))

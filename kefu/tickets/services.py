@@ -200,8 +200,10 @@ class TicketData:
     waybills: Sequence[str] = ()
 
 
-@transaction.atomic
 def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind.AGENT) -> Ticket:
+    """Validate and create a ticket with its waybills, tags and audit entry; link it to an open problem
+    whose rule it matches. Checks and reads come first, outside the write transaction: on SQLite that
+    transaction holds the database's write lock, so it holds only the writes."""
     errors: dict[str, list[str]] = {}
     subject = data.subject.strip()
     if not subject:
@@ -239,42 +241,70 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
     if errors:
         raise ValidationFailed(_("工单信息有误"), fields=errors)
     status = default_status(StatusCategory.OPEN if data.assignee else StatusCategory.NEW)
-    customer = data.customer or (data.contact.customer if data.contact else None)
-    number = new_ticket_number()
     description = data.description.strip()
-    ticket = Ticket.objects.create(
-        number=number,
+    checked = _CheckedTicket(
         subject=subject,
         description=description,
+        customer=data.customer or (data.contact.customer if data.contact else None),
+        status=status,
+        custom=custom,
+        # Tokenised before the insert: a new ticket has no messages yet (one write instead of two).
+        search_text=text.tokens(subject, description, " ".join(waybills)),
+        waybills=waybills,
+        tag_names=tag_names,
+    )
+    with transaction.atomic():
+        return _insert_ticket(actor=actor, data=data, checked=checked)
+
+
+@dataclass(frozen=True)
+class _CheckedTicket:
+    """A new ticket's validated values, ready to write."""
+
+    subject: str
+    description: str
+    customer: Customer | None
+    status: Status
+    custom: dict[str, Any]
+    search_text: str  # without the number, which is taken inside the write transaction
+    waybills: list[str]
+    tag_names: list[str]
+
+
+def _insert_ticket(*, actor: Any, data: TicketData, checked: _CheckedTicket) -> Ticket:
+    number = new_ticket_number()
+    ticket = Ticket.objects.create(
+        number=number,
+        subject=checked.subject,
+        description=checked.description,
         channel=data.channel,
         type=data.type,
         category=data.category,
         priority=data.priority,
-        customer=customer,
+        customer=checked.customer,
         contact=data.contact,
         # No team given (portal, API): the category's default team, so the ticket reaches agents.
         team=data.team
         or (data.category.default_team if data.category and data.category.default_team_id else None),
         assignee=data.assignee,
-        status=status,
-        status_category=status.category,
-        custom_fields=custom,
+        status=checked.status,
+        status_category=checked.status.category,
+        custom_fields=checked.custom,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        # Tokenised before the insert: a new ticket has no messages yet (one write instead of two).
-        search_text=text.tokens(number, subject, description, " ".join(waybills)),
+        search_text=text.merged(text.tokens(number), checked.search_text),
     )
     # A new ticket has no tags or waybills to merge with: plain inserts, and the rows are remembered
     # so that serializing the new ticket reads no more.
     waybill_rows = TicketWaybill.objects.bulk_create(
-        [TicketWaybill(ticket=ticket, waybill_no=w) for w in waybills]
+        [TicketWaybill(ticket=ticket, waybill_no=w) for w in checked.waybills]
     )
-    tags = _tags_named(tag_names)
+    tags = _tags_named(checked.tag_names)
     Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket=ticket, tag=tag) for tag in tags])
     _remember(ticket, tags=tags, waybills=waybill_rows)
     audit.record_created(actor=actor, obj=ticket, fields=TICKET_FIELDS)
     from kefu.tickets.collaboration import incident_autolink  # collaboration imports this module
 
-    incident_autolink(ticket=ticket, waybills=waybills)
+    incident_autolink(ticket=ticket, waybills=checked.waybills)
     return ticket
 
 

@@ -51,3 +51,8 @@ def tokens(*texts: str) -> str:
         if text:
             words.extend(w.strip().lower() for w in _jieba().cut_for_search(text) if w.strip())
     return " ".join(dict.fromkeys(w for w in words if w.isalnum()))
+
+
+def merged(*token_strings: str) -> str:
+    """Token strings (from :func:`tokens`) joined as :func:`tokens` of all their texts would be."""
+    return " ".join(dict.fromkeys(w for t in token_strings for w in t.split()))

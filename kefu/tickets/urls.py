@@ -5,6 +5,7 @@ from kefu.tickets import problem_views, views
 urlpatterns = [
     path("", views.queue, name="ticket-queue"),
     path("bulk/", views.bulk, name="ticket-bulk"),
+    path("counts/", views.queue_counts, name="ticket-queue-counts"),
     path("views/", views.saved_view_create, name="ticket-view-create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="ticket-view-delete"),
     path("new/", views.ticket_new, name="ticket-new"),

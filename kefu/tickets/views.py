@@ -25,7 +25,7 @@ from kefu.core.phones import display_phone
 from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
-from kefu.customers.access import access_customer, may_view_personal_data
+from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
 from kefu.tickets import calls, collaboration, console, forms, selectors, services
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
@@ -86,10 +86,10 @@ def queue(request: AuthedRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "ticket-rows":
         return render(request, "tickets/_queue_rows.html", context)
-    counts = selectors.queue_counts(user)
     context.update(
         {
-            "queues": [(key, label, counts.get(key)) for key, label in selectors.QUEUES.items()],
+            # Counts arrive by htmx (queue_counts below): the list does not wait for them.
+            "queues": [(key, label, None) for key, label in selectors.QUEUES.items()],
             "saved_views": [
                 (v, urlencode({"queue": queue_key, **v.filters}, doseq=True))
                 for v in console.saved_views_for(user)
@@ -104,7 +104,28 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "tags_value": ",".join(filters.tags),
         }
     )
+    if filters.customer:  # from the customer page's "all tickets" link: name it, and offer to drop it
+        context["filter_customer"] = visible_customers(user).filter(public_id=filters.customer).first()
+        context["without_customer"] = urlencode(
+            {"queue": queue_key, **{k: v for k, v in params.items() if k != "customer"}}, doseq=True
+        )
     return render(request, "tickets/queue.html", context)
+
+
+@staff_view("tickets.view_ticket")
+def queue_counts(request: AuthedRequest) -> HttpResponse:
+    """The queue list with its active-ticket counts: loaded by the queue page after the tickets, and
+    refreshed every minute."""
+    counts = selectors.queue_counts(request.user)
+    return render(
+        request,
+        "tickets/_queue_nav.html",
+        {
+            "queues": [(key, label, counts.get(key)) for key, label in selectors.QUEUES.items()],
+            "queue": request.GET.get("queue", "all"),
+            "counted": True,
+        },
+    )
 
 
 @require_POST

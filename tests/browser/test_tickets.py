@@ -24,6 +24,9 @@ def test_agent_opens_the_queue_opens_a_ticket_and_replies(page, log_in):
     log_in(page, agent)
     page.goto("/tickets/")
     expect(page.locator("#ticket-rows")).to_contain_text("冷链货物延误两天")
+    # The queue counts arrive after the list (htmx): one ticket in the team's queue, none of mine.
+    expect(page.get_by_test_id("queue-team").locator(".count")).to_have_text("1")
+    expect(page.get_by_test_id("queue-mine").locator(".count")).to_have_text("0")
     # The search box filters the list in place (htmx).
     page.keyboard.press("/")
     page.keyboard.type("冷链")

@@ -12,10 +12,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
+from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 from kefu.customers.models import Customer, CustomerNote, ImportJob, Segment
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory, PortalAccountFactory
+from kefu.tickets.tests.factories import new_ticket, resolved_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +200,7 @@ def test_detail_unknown_or_portal(as_role, customer, client):
     assert client.get(f"/customers/{customer.public_id}/").status_code == 403
 
 
-def test_detail_query_count_does_not_grow_with_contacts_notes_and_history(
+def test_detail_query_count_does_not_grow_with_contacts_notes_history_and_tickets(
     as_role, customer, django_assert_max_num_queries
 ):
     client = as_role(Role.LEAD)
@@ -215,11 +217,83 @@ def test_detail_query_count_does_not_grow_with_contacts_notes_and_history(
             data=services.ContactData(name=f"联系人{n}", phone=f"1391234{n:04d}"),
         )
         services.customer_note_add(actor=client.user, customer=customer, body=f"备注{n}")
+        new_ticket(subject=f"工单{n}", customer=customer, assignee=client.user)
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
     with django_assert_max_num_queries(20):
         client.get(url)
+
+
+# --- the customer's tickets ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team_agent(make_user):
+    """An agent of 华东一组, with the team."""
+    team = TeamFactory(name="华东一组")
+    agent = make_user(Role.AGENT)
+    MembershipFactory(team=team, user=agent)
+    return agent, team
+
+
+def test_tickets_card_lists_only_tickets_the_agent_may_see(team_agent, customer):
+    agent, team = team_agent
+    mine = new_ticket(subject="冷链货物延误", team=team, customer=customer, priority="urgent")
+    done = resolved_ticket(subject="运费发票重开", team=team, customer=customer)
+    other_team = new_ticket(subject="别组的工单", team=TeamFactory(), customer=customer)
+    new_ticket(subject="别家客户的工单", team=team, customer=CustomerFactory())
+    response = UserClient(agent).get(f"/customers/{customer.public_id}/")
+    card = response.context["tickets"]
+    assert [t.number for t in card["recent"]] == [done.number, mine.number]
+    assert card["open_count"] == 1  # the resolved ticket and the other team's are not counted
+    text = response.text
+    assert f'href="/tickets/{mine.number}/"' in text
+    assert "冷链货物延误" in text
+    assert "运费发票重开" in text
+    assert "1 张未结" in text
+    assert other_team.number not in text
+    assert "别组的工单" not in text
+    assert "别家客户的工单" not in text
+    assert f'href="/tickets/?queue=all&amp;customer={customer.public_id}"' in text
+    assert f'href="/tickets/new/?customer={customer.public_id}"' in text
+
+
+def test_tickets_card_counts_every_open_ticket_a_manager_may_see(as_role, customer):
+    for team in (TeamFactory(), TeamFactory()):
+        new_ticket(team=team, customer=customer)
+    resolved_ticket(customer=customer)
+    response = as_role(Role.MANAGER).get(f"/customers/{customer.public_id}/")
+    assert response.context["tickets"]["open_count"] == 2
+    assert len(response.context["tickets"]["recent"]) == 3
+    assert "2 张未结" in response.text
+
+
+def test_tickets_card_empty_state_and_read_only_roles(as_role, customer):
+    response = as_role(Role.QA).get(f"/customers/{customer.public_id}/")
+    assert response.context["tickets"]["recent"] == []
+    assert response.context["tickets"]["open_count"] == 0
+    assert "该客户还没有工单" in response.text
+    assert "0 张未结" in response.text
+    assert "/tickets/new/" not in response.text  # QA reads only
+    assert "后续版本" not in response.text
+
+
+def test_tickets_card_in_english(team_agent, customer):
+    agent, team = team_agent
+    new_ticket(subject="冷链货物延误", team=team, customer=customer)
+    new_ticket(subject="二次派送", team=team, customer=customer)
+    client = UserClient(agent)
+    text = client.get(f"/customers/{customer.public_id}/", headers={"accept-language": "en"}).text
+    assert "Tickets" in text
+    assert "2 open" in text
+    assert "View in ticket queue" in text
+    assert "New ticket" in text
+    assert "张未结" not in text
+    other = cast(Customer, CustomerFactory())
+    empty = client.get(f"/customers/{other.public_id}/", headers={"accept-language": "en"}).text
+    assert "No tickets for this customer yet" in empty
+    assert "0 open" in empty
 
 
 # --- notes and first contact -----------------------------------------------------------------------

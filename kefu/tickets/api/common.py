@@ -68,13 +68,18 @@ def summary_out(ticket: Ticket, *, portal: bool) -> dict[str, Any]:
     }
 
 
-def detail_out(ticket: Ticket, *, portal: bool) -> dict[str, Any]:
-    # distinct: the attachments join repeats a message once per file
-    counts = ticket.messages.aggregate(
-        public=Count("id", filter=Q(visibility=Visibility.PUBLIC), distinct=True),
-        notes=Count("id", filter=Q(visibility=Visibility.INTERNAL), distinct=True),
-        attachments=Count("attachments", filter=Q(visibility=Visibility.PUBLIC) if portal else Q()),
-    )
+# The message counts of a ticket that has no messages yet (a ticket just created).
+NO_MESSAGES = {"public": 0, "notes": 0, "attachments": 0}
+
+
+def detail_out(ticket: Ticket, *, portal: bool, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    if counts is None:
+        # distinct: the attachments join repeats a message once per file
+        counts = ticket.messages.aggregate(
+            public=Count("id", filter=Q(visibility=Visibility.PUBLIC), distinct=True),
+            notes=Count("id", filter=Q(visibility=Visibility.INTERNAL), distinct=True),
+            attachments=Count("attachments", filter=Q(visibility=Visibility.PUBLIC) if portal else Q()),
+        )
     out = summary_out(ticket, portal=portal)
     contact = ticket.contact
     out.update(
@@ -143,7 +148,7 @@ def shown(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 def category_ref(code: str | None) -> Category | None:
     if code is None:
         return None
-    category = Category.objects.filter(code=code, is_active=True).first()
+    category = Category.objects.select_related("default_team").filter(code=code, is_active=True).first()
     if category is None:
         raise ValidationFailed.for_field("category", _("没有代码为 %(code)s 的分类") % {"code": code})
     return category

@@ -17,6 +17,7 @@ from kefu.core.pagination import encode_time_cursor, keyset_page
 from kefu.tickets import selectors, services
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
+    NO_MESSAGES,
     agent_ref,
     category_ref,
     contact_ref,
@@ -155,7 +156,7 @@ def create_ticket(
         key=idempotency_key,
         request=payload.model_dump(mode="json"),
         status=201,
-        action=lambda: detail_out(_create(request, payload), portal=is_portal(user)),
+        action=lambda: detail_out(_create(request, payload), portal=is_portal(user), counts=NO_MESSAGES),
     )
     return outcome.body
 
