@@ -119,11 +119,14 @@ def _database(url: str) -> dict[str, Any]:
         # (docs/performance.md). The pool bounds them per process.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
+            # JIT compilation pays off for long analytical queries, not for these: a queue count over
+            # 20,000 active tickets crossed jit_above_cost and spent ~40 ms compiling.
+            "options": "-c jit=off",
             "pool": {
                 "min_size": 1,
                 "max_size": int(os.environ.get("KEFU_DB_POOL_SIZE", "10")),
                 "timeout": float(os.environ.get("KEFU_DB_POOL_TIMEOUT", "10")),
-            }
+            },
         }
     return config
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -48,8 +48,9 @@ def queue_filter(user: Any, queue: str) -> Q:
     if queue == "unassigned":
         return active & Q(assignee=None)
     if queue == "vip":
-        # A semi-join on the VIP customers (customer_tier_idx), not a join of every customer.
-        return active & Q(customer_id__in=Customer.objects.filter(tier=Tier.VIP).values("pk"))
+        # EXISTS, not a join: the list walks the active index and looks each customer up by key; the
+        # counts need not join every customer (a hash of 100,000 rows on PostgreSQL).
+        return active & Q(Exists(Customer.objects.filter(pk=OuterRef("customer_id"), tier=Tier.VIP)))
     if queue == "waiting_on_me":
         # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
         return active & Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))

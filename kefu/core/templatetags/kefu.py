@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -17,3 +18,17 @@ def localized(obj: Any) -> str:
     if name_en and (get_language() or "").startswith("en"):
         return str(name_en)
     return str(getattr(obj, "name", obj))
+
+
+@lru_cache(maxsize=256)
+def _choice_labels(field: Any, language: str) -> dict[Any, str]:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+@register.filter
+def display(obj: Any, field_name: str) -> str:
+    """``obj.get_<field>_display()`` for long lists: Django rebuilds (and translates) the whole choice
+    list on every call; this reads a table built once per field and language."""
+    field = obj._meta.get_field(field_name)
+    value = getattr(obj, field.attname)
+    return _choice_labels(field, get_language() or "").get(value, str(value))

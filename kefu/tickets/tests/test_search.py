@@ -101,3 +101,26 @@ def test_the_index_is_used() -> None:
         assert "tickets_ticket_fts MATCH" in sql
     elif connection.vendor == "postgresql":
         assert "string_to_array" in sql
+
+
+@pytest.mark.parametrize(
+    ("fts_drive_limit", "few_hits"),
+    [
+        (10_000, 1000),  # SQLite: FTS5 drives; PostgreSQL: numbers looked up first
+        (1, 0),  # SQLite: every match count is "many", tested per row; PostgreSQL: the plain GIN condition
+    ],
+)
+def test_both_query_shapes_give_the_same_answers(
+    corpus: dict[str, Ticket], monkeypatch: pytest.MonkeyPatch, fts_drive_limit: int, few_hits: int
+) -> None:
+    # The query's shape depends on how many tickets match (selectors.HasAllTokens); the answers must not.
+    monkeypatch.setattr(selectors, "FTS_DRIVE_LIMIT", fts_drive_limit)
+    monkeypatch.setattr(selectors, "FEW_HITS", few_hits)
+
+    assert found("延误") == {corpus["delay"].subject}
+    assert found("延误 破损") == set()
+    assert found("DAMAGED packaging") == {corpus["damage"].subject}
+    assert found("sf1234567890123") == {corpus["delay"].subject}
+    assert found("SF12345") == set()
+    assert found("JD0099887766 破损") == {corpus["damage"].subject}
+    assert found("JD0099887766 延误") == set()
