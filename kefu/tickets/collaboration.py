@@ -686,10 +686,16 @@ def incident_rule_clear(*, actor: Any, problem: Ticket) -> None:
     )
 
 
-def _rule_matches(rule: IncidentRule, *, waybills: set[str], node: str) -> bool:
+def _rule_matches(rule: IncidentRule, *, waybills: set[str], node: str, written: str) -> bool:
+    """A shared waybill; or a route node (a hub or city) named in the exception-node field or written
+    in the subject or description (``郑州转运中心`` matches "包裹在郑州转运中心滞留三天", not
+    "广州转运中心 … 郑州发出的货")."""
     if waybills.intersection(rule.waybills):
         return True
-    return bool(node) and any(n.casefold() in node for n in rule.route_nodes)
+    return any(
+        (node and route_node.casefold() in node) or route_node.casefold() in written
+        for route_node in rule.route_nodes
+    )
 
 
 def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | None:
@@ -697,12 +703,10 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
     through the same path (and audit events) as linking by hand, by the system; return that problem.
 
     Called by ``services.ticket_create`` inside its transaction, so every entry path links. Cost on the
-    hot path: no query for a ticket with neither a waybill nor an exception node, otherwise one query
-    over the rules in force (a small table joined to their problem tickets by primary key); matching
-    is done here, in Python, because the rules' lists are JSON."""
+    hot path: one query over the rules in force (a small table joined to their problem tickets by
+    primary key); matching is done here, in Python, because the rules' lists are JSON."""
     node = str((ticket.custom_fields or {}).get(ROUTE_FIELD) or "").strip().casefold()
-    if not waybills and not node:
-        return None
+    written = f"{ticket.subject}\n{ticket.description}".casefold()
     in_category = Q(categories=None)
     if ticket.category_id is not None:
         in_category |= Q(categories=ticket.category_id)
@@ -717,7 +721,7 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
     for rule in rules:
         problem = rule.problem
         in_force = problem.is_problem and problem.status_category in ACTIVE and problem.merged_into_id is None
-        if in_force and _rule_matches(rule, waybills=wanted, node=node):
+        if in_force and _rule_matches(rule, waybills=wanted, node=node, written=written):
             _link_incidents(actor=None, problem=rule.problem, incidents=[ticket])
             return rule.problem
     return None

@@ -131,22 +131,31 @@ def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
     assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
 
 
-def test_one_query_at_most_when_rules_exist_none_without_waybill_or_node(lead: User, problem: Ticket) -> None:
+def test_one_query_for_the_rules_whether_or_not_any_exist(lead: User, problem: Ticket) -> None:
     data = services.TicketData(
-        subject="查询运价", channel="phone", type="inquiry", category=category("other")
+        subject="查询运价", channel="phone", type="inquiry", category=category("other"), waybills=["SF7001"]
     )
-    with CaptureQueriesContext(connection) as plain:
-        services.ticket_create(actor=lead, data=data)
-    data.waybills = ["SF7001"]
     with CaptureQueriesContext(connection) as no_rules:
         services.ticket_create(actor=lead, data=data)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"], route_nodes=["郑州"])
     with CaptureQueriesContext(connection) as with_rule:
         services.ticket_create(actor=lead, data=data)
 
-    assert not [q for q in plain.captured_queries if "incidentrule" in q["sql"]]
     assert len([q for q in no_rules.captured_queries if "incidentrule" in q["sql"]]) == 1
     assert len(with_rule.captured_queries) == len(no_rules.captured_queries)
+
+
+def test_links_a_ticket_whose_text_names_a_route_node(lead: User, problem: Ticket) -> None:
+    # given a rule for a hub closure, with the seeded exception-node field (stages, not places)
+    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["郑州转运中心"])
+
+    # when customers write about that hub, and about another one
+    about_it = delay_ticket(subject="包裹在郑州转运中心滞留三天", description="一直没有更新物流信息")
+    elsewhere = delay_ticket(subject="包裹在广州转运中心滞留", description="郑州发出的货")
+
+    # then only the ticket naming the whole node is linked (every token of the node must occur)
+    assert Ticket.objects.get(pk=about_it.pk).problem_id == problem.pk
+    assert Ticket.objects.get(pk=elsewhere.pk).problem_id is None
 
 
 def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
