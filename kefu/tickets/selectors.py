@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
@@ -30,7 +30,7 @@ QUEUES: dict[str, Any] = {
     "unassigned": gettext_lazy("未分配"),
     "vip": gettext_lazy("VIP 客户"),
     "waiting_on_me": gettext_lazy("等待我处理"),
-    "recent": gettext_lazy("最近更新"),
+    "recent": pgettext_lazy("ticket queue", "最近更新"),
     "all": gettext_lazy("全部"),
 }
 
