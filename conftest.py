@@ -15,6 +15,7 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.accounts.services import token_create
 from kefu.accounts.tests.factories import UserFactory
+from kefu.core import reference
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +31,12 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache() -> None:
+    """Each test starts with nothing cached from another test's (rolled-back) data."""
+    reference.forget()
 
 
 @pytest.fixture

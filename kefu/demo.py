@@ -28,6 +28,7 @@ from faker import Faker
 from kefu.accounts.enums import STAFF_ROLES, Availability, Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.accounts.services import team_add_member, user_create, user_set_availability
+from kefu.core import reference
 from kefu.core.ids import new_public_id
 from kefu.core.phones import reversed_digits
 from kefu.core.sequences import next_values
@@ -361,6 +362,7 @@ def _seed_staff(rng: random.Random) -> dict[str, Any]:
         teams[code] = team
     for category_code, team_code in TEAM_FOR_CATEGORY.items():
         Category.objects.filter(code=category_code, default_team=None).update(default_team=teams[team_code])
+    reference.changed()  # update() sends no signal
     plan = _staff_plan()
     names = _staff_names(rng, len(plan))
     numbers = sorted(rng.sample(range(1, 300), len(plan)))

@@ -6,3 +6,23 @@ class AccountsConfig(AppConfig):
     name = "kefu.accounts"
     label = "accounts"
     verbose_name = _("员工与团队")
+
+    def ready(self) -> None:
+        from django.contrib.auth.models import Group, Permission
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from kefu.accounts.models import Team, User
+        from kefu.core import reference
+
+        # Permissions and teams are cached between requests (kefu.core.reference): a change invalidates.
+        for model in (Team, Group, Permission):
+            post_save.connect(
+                reference.changed, sender=model, dispatch_uid=f"reference-{model.__name__}-save"
+            )
+            post_delete.connect(
+                reference.changed, sender=model, dispatch_uid=f"reference-{model.__name__}-delete"
+            )
+        for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+            m2m_changed.connect(
+                reference.changed, sender=through, dispatch_uid=f"reference-{through.__name__}"
+            )

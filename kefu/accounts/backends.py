@@ -8,22 +8,29 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
+from kefu.core import reference
+
 
 class AuthBackend(ModelBackend):
     """Every request checks permissions (roles are groups: kefu.accounts.roles). Django reads the
-    user's own permissions and their groups' permissions in two queries; this reads both in one and
-    keeps them on the user object for the rest of the request, as Django does."""
+    user's own permissions and their groups' permissions in two queries per request; this reads both
+    in one, keeps them per process until a group, permission or membership changes
+    (kefu.core.reference), and on the user object for the rest of the request, as Django does."""
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            permissions = Permission.objects.all()
-            if not user_obj.is_superuser:
-                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            user_obj._perm_cache = {
-                f"{app}.{codename}"
-                for app, codename in permissions.values_list("content_type__app_label", "codename").order_by()
-            }
+
+            def load() -> frozenset[str]:
+                permissions = Permission.objects.all()
+                if not user_obj.is_superuser:
+                    permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                pairs = permissions.values_list("content_type__app_label", "codename").order_by()
+                return frozenset(f"{app}.{codename}" for app, codename in pairs)
+
+            user_obj._perm_cache = set(
+                reference.cached(f"permissions:{user_obj.pk}:{user_obj.is_superuser}", load)
+            )
         cached: set[str] = user_obj._perm_cache
         return cached

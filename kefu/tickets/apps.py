@@ -6,3 +6,23 @@ class TicketsConfig(AppConfig):
     name = "kefu.tickets"
     label = "tickets"
     verbose_name = _("工单")
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from kefu.core import reference
+        from kefu.tickets.models import Category, CustomField, IncidentRule, Status
+
+        # What services cache between requests (kefu.core.reference): a change invalidates it.
+        for model in (Category, CustomField, Status, IncidentRule):
+            post_save.connect(
+                reference.changed, sender=model, dispatch_uid=f"reference-{model.__name__}-save"
+            )
+            post_delete.connect(
+                reference.changed, sender=model, dispatch_uid=f"reference-{model.__name__}-delete"
+            )
+        m2m_changed.connect(
+            reference.changed,
+            sender=IncidentRule.categories.through,
+            dispatch_uid="reference-rule-categories",
+        )

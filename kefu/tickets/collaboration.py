@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.core import audit
+from kefu.core import audit, reference
 from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.tickets import services, text
@@ -686,44 +686,64 @@ def incident_rule_clear(*, actor: Any, problem: Ticket) -> None:
     )
 
 
-def _rule_matches(rule: IncidentRule, *, waybills: set[str], node: str, written: str) -> bool:
-    """A shared waybill; or a route node (a hub or city) named in the exception-node field or written
-    in the subject or description (``郑州转运中心`` matches "包裹在郑州转运中心滞留三天", not
-    "广州转运中心 … 郑州发出的货")."""
-    if waybills.intersection(rule.waybills):
-        return True
-    return any(
-        (node and route_node.casefold() in node) or route_node.casefold() in written
-        for route_node in rule.route_nodes
-    )
+@dataclass(frozen=True)
+class _Rule:
+    """An incident rule as the hot path reads it (cached between requests: kefu.core.reference)."""
+
+    problem_id: int
+    waybills: frozenset[str]
+    route_nodes: tuple[str, ...]  # case-folded
+    categories: frozenset[int]  # empty: any
+    ends_at: dt.datetime | None
+
+    def matches(self, ticket: Ticket, *, waybills: set[str], node: str, written: str) -> bool:
+        """In force for the ticket's category and, before its end, a shared waybill; or a route node
+        (a hub or city) named in the exception-node field or written in the subject or description
+        (``郑州转运中心`` matches "包裹在郑州转运中心滞留三天", not "广州转运中心 … 郑州发出的货")."""
+        if self.ends_at is not None and self.ends_at <= timezone.now():
+            return False
+        if self.categories and ticket.category_id not in self.categories:
+            return False
+        if waybills.intersection(self.waybills):
+            return True
+        return any((node and n in node) or n in written for n in self.route_nodes)
+
+
+def _rules() -> list[_Rule]:
+    return [
+        _Rule(
+            problem_id=rule.problem_id,
+            waybills=frozenset(rule.waybills),
+            route_nodes=tuple(n.casefold() for n in rule.route_nodes),
+            categories=frozenset(c.pk for c in rule.categories.all()),
+            ends_at=rule.ends_at,
+        )
+        for rule in IncidentRule.objects.prefetch_related("categories").order_by("problem_id")
+    ]
 
 
 def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | None:
     """Link the just-created ``ticket`` to the first open problem (oldest first) whose rule it matches,
     through the same path (and audit events) as linking by hand, by the system; return that problem.
 
-    Called by ``services.ticket_create`` inside its transaction, so every entry path links. Cost on the
-    hot path: one query over the rules in force (a small table joined to their problem tickets by
-    primary key); matching is done here, in Python, because the rules' lists are JSON."""
+    Called by ``services.ticket_create`` inside its transaction, so every entry path links. The rules
+    are cached between requests (kefu.core.reference; saving or deleting a rule invalidates them), so a
+    create reads none; a match reads its problem, which must still be an open problem."""
+    rules = reference.cached("incident-rules", _rules)
+    if not rules:
+        return None
     node = str((ticket.custom_fields or {}).get(ROUTE_FIELD) or "").strip().casefold()
     written = f"{ticket.subject}\n{ticket.description}".casefold()
-    in_category = Q(categories=None)
-    if ticket.category_id is not None:
-        in_category |= Q(categories=ticket.category_id)
-    # The problem's state is checked here, not in SQL: a condition on the ticket table lets SQLite
-    # start from a million tickets (40 ms) instead of the few rules.
-    rules = (
-        IncidentRule.objects.filter(Q(ends_at=None) | Q(ends_at__gt=timezone.now()), in_category)
-        .select_related("problem")
-        .order_by("problem_id")
-    )
     wanted = set(waybills)
     for rule in rules:
-        problem = rule.problem
-        in_force = problem.is_problem and problem.status_category in ACTIVE and problem.merged_into_id is None
-        if in_force and _rule_matches(rule, waybills=wanted, node=node, written=written):
-            _link_incidents(actor=None, problem=rule.problem, incidents=[ticket])
-            return rule.problem
+        if not rule.matches(ticket, waybills=wanted, node=node, written=written):
+            continue
+        problem = Ticket.objects.filter(
+            pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE, merged_into=None
+        ).first()
+        if problem is not None:
+            _link_incidents(actor=None, problem=problem, incidents=[ticket])
+            return problem
     return None
 
 

@@ -55,11 +55,7 @@ def category_fields(category: Category | None) -> list[CustomField]:
 
 
 def category_by_code(code: str) -> Category | None:
-    return (
-        Category.objects.select_related("default_team").filter(code=code, is_active=True).first()
-        if code
-        else None
-    )
+    return services.category_named(code) if code else None
 
 
 # --- attachments ---------------------------------------------------------------------------------

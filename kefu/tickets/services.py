@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
-from kefu.core import audit
+from kefu.core import audit, reference
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.notifications import notify
@@ -75,8 +75,19 @@ def new_ticket_number(now: dt.datetime | None = None) -> str:
     return f"T{day}{next_value(f'ticket:{day}'):04d}"
 
 
+def category_named(code: str) -> Category | None:
+    """The active category ``code`` with its default team (cached: kefu.core.reference)."""
+    return reference.cached(
+        f"category:{code}",
+        lambda: Category.objects.select_related("default_team").filter(code=code, is_active=True).first(),
+    )
+
+
 def default_status(category: str) -> Status:
-    status = Status.objects.filter(category=category).order_by("-is_default", "position").first()
+    status = reference.cached(
+        f"status:{category}",
+        lambda: Status.objects.filter(category=category).order_by("-is_default", "position").first(),
+    )
     if status is None:
         raise ValidationFailed.for_field(
             "status", _("没有配置“%(category)s”类别的状态") % {"category": category}
@@ -87,7 +98,13 @@ def default_status(category: str) -> Status:
 def validate_custom_fields(category: Category | None, values: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``values`` against the category's fields: every required one present, choices valid,
     no unknown keys. Errors are named ``custom_fields.<key>``."""
-    fields = {f.key: f for f in CustomField.objects.filter(category=category)} if category else {}
+    fields = (
+        reference.cached(
+            f"fields:{category.pk}", lambda: {f.key: f for f in CustomField.objects.filter(category=category)}
+        )
+        if category
+        else {}
+    )
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for key, value in values.items():

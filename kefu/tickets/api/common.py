@@ -16,6 +16,7 @@ from kefu.accounts.models import Team, User
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.customers.access import visible_customers
 from kefu.customers.models import Contact, Customer
+from kefu.tickets import services
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
@@ -148,7 +149,7 @@ def shown(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 def category_ref(code: str | None) -> Category | None:
     if code is None:
         return None
-    category = Category.objects.select_related("default_team").filter(code=code, is_active=True).first()
+    category = services.category_named(code)
     if category is None:
         raise ValidationFailed.for_field("category", _("没有代码为 %(code)s 的分类") % {"code": code})
     return category

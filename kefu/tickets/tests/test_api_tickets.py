@@ -683,8 +683,8 @@ def test_list_query_count_is_pinned(api_as, agent, team, django_assert_num_queri
     client = api_as(agent)
     client.get("/tickets?limit=1")  # the token's last_used_at is written at most once a while
 
-    # token, permissions (kefu.accounts.backends: one query), the user's team ids (the access scope),
-    # the tickets, their tags, their waybills
+    # token, the reference stamp (permissions cached: kefu.core.reference), the user's team ids (the
+    # access scope), the tickets, their tags, their waybills
     with django_assert_num_queries(6):
         response = client.get(path)
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kefu.accounts.models import User
+from kefu.core import reference
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.models import ActorKind, AuditEvent
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
@@ -34,6 +35,7 @@ def problem(lead: User) -> Ticket:
 def city_nodes() -> None:
     """An operator who records the hub or city as the exception node (text instead of the seeded stages)."""
     CustomField.objects.filter(key="exception_node").update(kind=FieldKind.TEXT, choices=[])
+    reference.changed()  # update() sends no signal
 
 
 def delay_ticket(**fields: Any) -> Ticket:
@@ -131,18 +133,26 @@ def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
     assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
 
 
-def test_one_query_for_the_rules_whether_or_not_any_exist(lead: User, problem: Ticket) -> None:
-    data = services.TicketData(
-        subject="查询运价", channel="phone", type="inquiry", category=category("other"), waybills=["SF7001"]
-    )
-    with CaptureQueriesContext(connection) as no_rules:
-        services.ticket_create(actor=lead, data=data)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"], route_nodes=["郑州"])
-    with CaptureQueriesContext(connection) as with_rule:
-        services.ticket_create(actor=lead, data=data)
+def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, problem: Ticket) -> None:
+    def rule_reads() -> int:
+        data = services.TicketData(
+            subject="查询运价",
+            channel="phone",
+            type="inquiry",
+            category=category("other"),
+            waybills=["SF7001"],
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            services.ticket_create(actor=lead, data=data)
+        return len([q for q in ctx.captured_queries if "incidentrule" in q["sql"]])
 
-    assert len([q for q in no_rules.captured_queries if "incidentrule" in q["sql"]]) == 1
-    assert len(with_rule.captured_queries) == len(no_rules.captured_queries)
+    reference.forget()  # as a fresh process
+    assert (rule_reads(), rule_reads()) == (1, 0)
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"], route_nodes=["郑州"])
+    assert rule_reads() >= 1  # the new rule is read (with its categories)
+    assert rule_reads() == 0
+    ticket = new_ticket(subject="寄往郑州的包裹延误", waybills=["SF1"])  # and it applies at once
+    assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
 
 
 def test_links_a_ticket_whose_text_names_a_route_node(lead: User, problem: Ticket) -> None:
