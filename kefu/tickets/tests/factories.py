@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
+
 from kefu.tickets import services
 from kefu.tickets.enums import Channel, TicketType, Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
@@ -63,3 +65,12 @@ def resolved_ticket(*, actor: Any = None, summary: str = "已联系承运商加�
 def closed_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
     ticket = resolved_ticket(actor=actor, **fields)
     return services.ticket_close(actor=actor, ticket=ticket, satisfaction_confirmed=True)
+
+
+class UserClient(Client):
+    """A test client signed in as ``user`` (kept as ``.user``)."""
+
+    def __init__(self, user: Any) -> None:
+        super().__init__()
+        self.user = user
+        self.force_login(user)

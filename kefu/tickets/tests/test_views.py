@@ -3,53 +3,26 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kefu.accounts.enums import Role
-from kefu.accounts.models import User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.customers.tests.factories import new_contact, new_customer
 from kefu.tickets import services
 from kefu.tickets.enums import CallOutcome, StatusCategory, Visibility
 from kefu.tickets.models import CallLog, Message, SavedView, Subtask, Ticket
-from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_message, new_ticket, resolved_ticket, status
+from kefu.tickets.tests.factories import (
+    LOGISTICS_FIELDS,
+    UserClient,
+    new_message,
+    new_ticket,
+    resolved_ticket,
+    status,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-class UserClient(Client):
-    def __init__(self, user: User) -> None:
-        super().__init__()
-        self.user = user
-        self.force_login(user)
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="华东一组")
-
-
-@pytest.fixture
-def agent(make_user, team):
-    user = make_user(Role.AGENT, username="xiaoli", full_name="李小丽")
-    MembershipFactory(team=team, user=user)
-    return user
-
-
-@pytest.fixture
-def as_agent(agent):
-    return UserClient(agent)
 
 
 @pytest.fixture
@@ -100,7 +73,7 @@ def test_queue_counts_need_ticket_access(client):
     from kefu.customers.tests.factories import PortalAccountFactory
 
     assert client.get("/tickets/counts/").status_code == 302  # to the login page
-    portal = UserClient(PortalAccountFactory().user)  # type: ignore[arg-type]
+    portal = UserClient(PortalAccountFactory().user)
     assert portal.get("/tickets/counts/").status_code == 403
 
 
@@ -213,7 +186,7 @@ def test_queue_permissions(client, make_user, ticket):
     assert 'name="tickets"' not in response.text  # no bulk checkboxes
     from kefu.customers.tests.factories import PortalAccountFactory
 
-    portal = UserClient(PortalAccountFactory().user)  # type: ignore[arg-type]
+    portal = UserClient(PortalAccountFactory().user)
     assert portal.get("/tickets/").status_code == 403
 
 

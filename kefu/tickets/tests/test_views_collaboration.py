@@ -6,51 +6,18 @@ from __future__ import annotations
 from typing import cast
 
 import pytest
-from django.core.cache import cache
-from django.test import Client
 
 from kefu.accounts.enums import Role
-from kefu.accounts.models import User
-from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kefu.accounts.tests.factories import TeamFactory
 from kefu.core.models import AuditEvent
 from kefu.customers.models import PortalAccount
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
 from kefu.tickets import collaboration
 from kefu.tickets.enums import CloseReason, LinkKind, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket, TicketLink
-from kefu.tickets.tests.factories import new_message, new_ticket
+from kefu.tickets.tests.factories import UserClient, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
-
-
-class UserClient(Client):
-    def __init__(self, user: User) -> None:
-        super().__init__()
-        self.force_login(user)
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="华东一组")
-
-
-@pytest.fixture
-def agent(make_user, team):
-    user = make_user(Role.AGENT, username="xiaoli", full_name="李小丽")
-    MembershipFactory(team=team, user=user)
-    return user
-
-
-@pytest.fixture
-def as_agent(agent):
-    return UserClient(agent)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from kefu.accounts.enums import Role
@@ -18,13 +17,6 @@ from kefu.tickets.models import IncidentRule, Message, SavedView, Ticket
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
