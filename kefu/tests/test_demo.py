@@ -27,7 +27,7 @@ from kefu.demo import (
     seed_demo,
 )
 from kefu.tickets import selectors, services
-from kefu.tickets.enums import StatusCategory, Visibility
+from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
 
 SEED = 20261125
@@ -257,7 +257,7 @@ def test_seed_demo_has_a_live_ticket_queue() -> None:
     assert created.count() == DEMO_LIVE_TICKETS  # the live queue went through ticket_create
     assert Message.objects.filter(visibility=Visibility.INTERNAL).exists()
     assert Message.objects.filter(visibility=Visibility.PUBLIC, author_kind="customer").exists()
-    assert tickets.filter(customer__tier=Tier.VIP, status_category__in=selectors.ACTIVE).exists()
+    assert tickets.filter(customer__tier=Tier.VIP, status_category__in=ACTIVE_CATEGORIES).exists()
     assert not tickets.filter(messages=None, created_by=None).exists()  # bulk history: 1–4 messages
 
 

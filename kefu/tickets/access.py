@@ -50,10 +50,12 @@ def visible_tickets(user: Any) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_scope(user))
 
 
-def access_ticket(user: Any, ref: str, *, lock: bool = False) -> Ticket:
+def access_ticket(
+    user: Any, ref: str, *, lock: bool = False, queryset: QuerySet[Ticket] | None = None
+) -> Ticket:
     """Fetch (and with ``lock``, row-lock) a ticket the user may see, by public id or ticket number;
-    404 otherwise, with no hint that it exists."""
-    queryset = visible_tickets(user)
+    404 otherwise, with no hint that it exists. ``queryset`` shapes the read (related rows to join)."""
+    queryset = (Ticket.objects.all() if queryset is None else queryset).filter(ticket_scope(user))
     if lock:
         queryset = queryset.select_for_update()
     field = "number" if ref[:1] == "T" and ref[1:].isdigit() else "public_id"

@@ -27,6 +27,7 @@ from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.tickets import services, text
 from kefu.tickets.enums import (
+    ACTIVE_CATEGORIES,
     SUBTASK_CLOSED,
     AuthorKind,
     CloseReason,
@@ -54,7 +55,6 @@ SUBTASK_EDITABLE = (
     "tracking_evidence",
 )
 DONE_OR_CLOSED = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
-ACTIVE = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
 # The custom field (seeded on delay, damage and loss tickets) that automatic linking matches route nodes in.
 ROUTE_FIELD = "exception_node"
 MAX_RULE_WAYBILLS = 1000
@@ -649,7 +649,7 @@ def incident_rule_set(
     if ends_at is not None and (timezone.is_naive(ends_at) or ends_at <= now):
         errors["ends_at"] = [_("截止时间必须晚于现在")]
     locked = _locked_problem(problem)
-    if locked.status_category not in ACTIVE or locked.merged_into_id is not None:
+    if locked.status_category not in ACTIVE_CATEGORIES or locked.merged_into_id is not None:
         errors["problem"] = [_("问题工单已解决或关闭，不能设置自动关联规则")]
     if errors:
         raise ValidationFailed(_("自动关联规则有误"), fields=errors)
@@ -739,7 +739,7 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
         if not rule.matches(ticket, waybills=wanted, node=node, written=written):
             continue
         problem = Ticket.objects.filter(
-            pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE, merged_into=None
+            pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE_CATEGORIES, merged_into=None
         ).first()
         if problem is not None:
             _link_incidents(actor=None, problem=problem, incidents=[ticket])

@@ -307,11 +307,3 @@ def ticket_create_with_attachments(
             attachments=attachments,
         )
     return ticket
-
-
-def resolution_reject(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
-    """A customer says a resolved ticket is not solved: reopen it with their reason (required — the
-    agent needs to know what is still wrong)."""
-    if not reason.strip():
-        raise ValidationFailed.for_field("reason", _("请说明问题还没有解决的原因"))
-    return services.ticket_reopen(actor=actor, ticket=ticket, reason=reason.strip())

@@ -106,10 +106,10 @@ def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> Ht
             )
             done = _("回复已发送")
         elif action == "accept":
-            services.ticket_close(actor=user, ticket=ticket, satisfaction_confirmed=True)
+            services.resolution_accept(actor=user, ticket=ticket)
             done = _("感谢确认，工单已关闭")
         elif action == "reject":
-            result = console.resolution_reject(
+            result = services.resolution_reject(
                 actor=user, ticket=ticket, reason=request.POST.get("reason", "")
             )
             done = _("已重新打开工单，客服会尽快跟进")

@@ -17,11 +17,9 @@ from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
 from kefu.customers.models import Customer
 from kefu.tickets import text
-from kefu.tickets.access import team_ids, visible_tickets
+from kefu.tickets.access import access_ticket, team_ids, visible_tickets
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
-
-ACTIVE = ACTIVE_CATEGORIES
 
 # The console's queues: key → (label, filter for a given user). Counts come from the same filters.
 QUEUES: dict[str, Any] = {
@@ -139,7 +137,9 @@ class IsActive(Expression):
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.column)
-        values = ", ".join(f"'{value}'" for value in ACTIVE)  # fixed enum values, lowercase letters
+        values = ", ".join(
+            f"'{value}'" for value in ACTIVE_CATEGORIES
+        )  # fixed enum values, lowercase letters
         return f"{sql} IN ({values})", params
 
 
@@ -263,16 +263,10 @@ def queue_counts(user: Any) -> dict[str, int]:
 
 
 def ticket_detail(user: Any, ref: str) -> Ticket:
-    from kefu.tickets.access import access_ticket
-
-    ticket = access_ticket(user, ref)
-    return (
-        Ticket.objects.select_related(
-            "customer", "contact", "assignee", "team", "status", "category", "problem", "merged_into"
-        )
-        .prefetch_related("tags", "watchers", "waybills", "subtasks__assignee")
-        .get(pk=ticket.pk)
-    )
+    shaped = Ticket.objects.select_related(
+        "customer", "contact", "assignee", "team", "status", "category", "problem", "merged_into"
+    ).prefetch_related("tags", "watchers", "waybills", "subtasks__assignee")
+    return access_ticket(user, ref, queryset=shaped)
 
 
 @dataclass(frozen=True)

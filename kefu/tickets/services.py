@@ -598,6 +598,37 @@ def ticket_reopen(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
     return reopened
 
 
+def _require_resolved(ticket: Ticket) -> None:
+    if ticket.status_category != StatusCategory.RESOLVED:
+        raise ValidationFailed.for_field("status", _("只有已解决的工单可以确认或拒绝"))
+
+
+def resolution_accept(*, actor: Any, ticket: Ticket) -> Ticket:
+    """The customer confirms a resolved ticket is solved: it closes, satisfied."""
+    _require_resolved(ticket)
+    return ticket_close(actor=actor, ticket=ticket, satisfaction_confirmed=True)
+
+
+@transaction.atomic
+def resolution_reject(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
+    """The customer says a resolved ticket is not solved: it reopens, and their reason (required — the
+    agent needs to know what is still wrong) is a public customer message, not the internal note
+    ``ticket_reopen`` writes for staff reasons. Both or neither."""
+    _require_resolved(ticket)
+    if not reason.strip():
+        raise ValidationFailed.for_field("reason", _("请说明问题还没有解决的原因"))
+    reopened = ticket_reopen(actor=actor, ticket=ticket, reason="")
+    message_add(
+        actor=actor,
+        ticket=reopened,
+        body=reason,
+        visibility=Visibility.PUBLIC,
+        author_kind=AuthorKind.CUSTOMER,
+    )
+    reopened.refresh_from_db()
+    return reopened
+
+
 def _user(actor: Any) -> User | None:
     return actor if isinstance(actor, User) else None
 

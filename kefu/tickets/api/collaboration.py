@@ -26,7 +26,7 @@ from kefu.tickets.api.schemas import (
     Strict,
     TicketOut,
 )
-from kefu.tickets.enums import Department, LinkKind, SubtaskStatus
+from kefu.tickets.enums import ACTIVE_CATEGORIES, Department, LinkKind, SubtaskStatus
 from kefu.tickets.models import Category, IncidentRule, Subtask, Ticket
 
 # --- working together: merge, split, links, subtasks, problems ------------------------------------
@@ -180,7 +180,7 @@ def _rule_out(rule: IncidentRule) -> dict[str, Any]:
         "categories": sorted(c.code for c in rule.categories.all()),
         "ends_at": rule.ends_at,
         "in_force": problem.is_problem
-        and problem.status_category in collaboration.ACTIVE
+        and problem.status_category in ACTIVE_CATEGORIES
         and (rule.ends_at is None or rule.ends_at > timezone.now()),
         "updated_at": rule.updated_at,
     }

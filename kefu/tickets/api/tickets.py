@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query
@@ -50,7 +49,7 @@ from kefu.tickets.api.schemas import (
     TransitionIn,
     aware,
 )
-from kefu.tickets.enums import AuthorKind, Channel, Priority, StatusCategory, Visibility
+from kefu.tickets.enums import AuthorKind, Channel, Priority
 from kefu.tickets.models import Ticket
 
 # --- list, changes, create ------------------------------------------------------------------------
@@ -256,18 +255,11 @@ def reopen_ticket(request: HttpRequest, ref: str, payload: ReopenIn) -> dict[str
     return shown(request, updated)
 
 
-def _require_resolved(ticket: Ticket) -> None:
-    if ticket.status_category != StatusCategory.RESOLVED:
-        raise ValidationFailed.for_field("status", _("只有已解决的工单可以确认或拒绝"))
-
-
 @router.post("/{ref}/accept", response=TicketOut, summary="Portal: accept the resolution (closes, satisfied)")
 def accept_resolution(request: HttpRequest, ref: str) -> dict[str, Any]:
     ticket = access_ticket(request.user, ref)
     require_portal(request.user)
-    _require_resolved(ticket)
-    updated = services.ticket_close(actor=request.user, ticket=ticket, satisfaction_confirmed=True)
-    return shown(request, updated)
+    return shown(request, services.resolution_accept(actor=request.user, ticket=ticket))
 
 
 @router.post(
@@ -276,17 +268,5 @@ def accept_resolution(request: HttpRequest, ref: str) -> dict[str, Any]:
 def reject_resolution(request: HttpRequest, ref: str, payload: RejectIn) -> dict[str, Any]:
     ticket = access_ticket(request.user, ref)
     require_portal(request.user)
-    _require_resolved(ticket)
-    # The reason is the customer's words: a public customer message, not the internal note that
-    # ticket_reopen writes for staff reasons. Both or neither.
-    with transaction.atomic():
-        reopened = services.ticket_reopen(actor=request.user, ticket=ticket, reason="")
-        services.message_add(
-            actor=request.user,
-            ticket=reopened,
-            body=payload.reason,
-            visibility=Visibility.PUBLIC,
-            author_kind=AuthorKind.CUSTOMER,
-        )
-    reopened.refresh_from_db()
+    reopened = services.resolution_reject(actor=request.user, ticket=ticket, reason=payload.reason)
     return shown(request, reopened)

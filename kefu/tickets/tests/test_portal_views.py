@@ -174,6 +174,10 @@ def test_reject_resolution_reopens_with_the_reason(portal, account):
     assert ticket.status_category == StatusCategory.OPEN
     assert ticket.reopened_count == 1
     assert Message.objects.filter(ticket=ticket, body_text="还没收到货").exists()
+    # the customer's own words are a public customer message, shown back to them (as in the API)
+    reason = Message.objects.get(ticket=ticket, body_text="还没收到货")
+    assert (reason.visibility, reason.author_kind) == (Visibility.PUBLIC, "customer")
+    assert "还没收到货" in portal.get(f"/portal/tickets/{ticket.number}/").text
 
 
 def test_accept_is_refused_unless_resolved(portal, own):
