@@ -164,6 +164,21 @@ def other_ticket(actor: Any, value: str, *, field: str) -> Ticket:
         raise ValidationFailed.for_field(field, _("工单 %(ref)s 不存在") % {"ref": ref}) from None
 
 
+def other_tickets(actor: Any, values: Sequence[str], *, field: str) -> list[Ticket]:
+    """The tickets named in a list (numbers or public ids), in one query; the first one the actor
+    cannot see is refused as :func:`other_ticket` refuses it."""
+    refs = list(dict.fromkeys(ref for ref in map(ticket_ref, values) if ref))
+    found = {
+        key: ticket
+        for ticket in visible_tickets(actor).filter(Q(number__in=refs) | Q(public_id__in=refs))
+        for key in (ticket.number, ticket.public_id)
+    }
+    missing = [ref for ref in refs if ref not in found]
+    if missing:
+        raise ValidationFailed.for_field(field, _("工单 %(ref)s 不存在") % {"ref": missing[0]})
+    return list(dict.fromkeys(found[ref] for ref in refs))
+
+
 # The kinds an agent links by hand. ``merged`` and ``split`` links record what a merge or split did;
 # creating or removing one by hand would make the record say something that did not happen.
 MANUAL_LINK_KINDS: dict[str, Promise] = {

@@ -104,17 +104,10 @@ def _link(request: AuthedRequest, problem: Ticket) -> str:
     post = request.POST
     mode = post.get("mode", "")
     if mode == "numbers":
-        numbers = [n.upper() for n in _lines(post.get("numbers", ""))]
+        numbers = _lines(post.get("numbers", ""))
         if not numbers:
             raise ValidationFailed.for_field("numbers", _("请至少填写一个工单号"))
-        incidents = []
-        for number in numbers:
-            try:
-                incidents.append(access_ticket(request.user, number))
-            except NotFound:
-                raise ValidationFailed.for_field(
-                    "numbers", _("工单 %(ref)s 不存在") % {"ref": number}
-                ) from None
+        incidents = console.other_tickets(request.user, numbers, field="numbers")
         linked = collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
     elif mode == "waybills":
         linked = collaboration.incidents_link_by_waybill(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
-from kefu.tickets import collaboration
+from kefu.tickets import collaboration, console
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     agent_ref,
@@ -33,13 +33,6 @@ from kefu.tickets.models import Category, IncidentRule, Subtask, Ticket
 # Staff writers only (portal users get 403, QA and analysts 403); the problem services also require
 # ``tickets.manage_problem`` themselves. A ticket named in a body that the caller cannot see is a 422 on
 # that field, exactly like a ticket that does not exist.
-
-
-def _other(request: HttpRequest, ref: str, field: str) -> Ticket:
-    try:
-        return access_ticket(request.user, ref)
-    except NotFound:
-        raise ValidationFailed.for_field(field, _("工单 %(ref)s 不存在") % {"ref": ref}) from None
 
 
 class MergeIn(Strict):
@@ -220,7 +213,7 @@ def _subtask_of(ticket: Ticket, subtask_id: int) -> Subtask:
 @router.post("/{ref}/merge", response=TicketOut, summary="Merge this duplicate into another ticket")
 def merge_ticket(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
     source = writable(request, ref)
-    target = _other(request, payload.into, "into")
+    target = console.other_ticket(request.user, payload.into, field="into")
     survivor = collaboration.ticket_merge(actor=request.user, source=source, target=target)
     return shown(request, survivor)
 
@@ -238,7 +231,7 @@ def split_ticket(request: HttpRequest, ref: str, payload: SplitIn) -> dict[str, 
 @router.post("/{ref}/links", response={201: LinkOut}, summary="Link to another ticket")
 def link_ticket(request: HttpRequest, ref: str, payload: LinkIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    other = _other(request, payload.other, "other")
+    other = console.other_ticket(request.user, payload.other, field="other")
     link = collaboration.ticket_link(actor=request.user, ticket=ticket, other=other, kind=payload.kind)
     return {"source": ticket.number, "target": other.number, "kind": link.kind, "created_at": link.created_at}
 
@@ -247,7 +240,10 @@ def link_ticket(request: HttpRequest, ref: str, payload: LinkIn) -> dict[str, An
 def unlink_ticket(request: HttpRequest, ref: str, other: str, kind: LinkKind = LinkKind.RELATED) -> None:
     ticket = writable(request, ref)
     collaboration.ticket_unlink(
-        actor=request.user, ticket=ticket, other=_other(request, other, "other"), kind=kind
+        actor=request.user,
+        ticket=ticket,
+        other=console.other_ticket(request.user, other, field="other"),
+        kind=kind,
     )
 
 
@@ -326,7 +322,7 @@ def link_incidents(request: HttpRequest, ref: str, payload: IncidentsIn) -> dict
     linked: list[Ticket] = []
     with transaction.atomic():  # tickets and waybills together, or nothing
         if payload.tickets:
-            incidents = [_other(request, r, "tickets") for r in payload.tickets]
+            incidents = console.other_tickets(request.user, payload.tickets, field="tickets")
             linked += collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
         if payload.waybills:
             linked += collaboration.incidents_link_by_waybill(
