@@ -262,10 +262,20 @@ def queue_counts(user: Any) -> dict[str, int]:
     return base.aggregate(**aggregates)
 
 
-def ticket_detail(user: Any, ref: str) -> Ticket:
-    shaped = Ticket.objects.select_related(
+def with_output_relations(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """What showing one ticket reads (the API's detail, the ticket page's header): joined or
+    prefetched, not fetched one by one."""
+    return queryset.select_related(
         "customer", "contact", "assignee", "team", "status", "category", "problem", "merged_into"
-    ).prefetch_related("tags", "watchers", "waybills", "subtasks__assignee")
+    ).prefetch_related("tags", "waybills")
+
+
+def ticket_detail(user: Any, ref: str, *, page: bool = True) -> Ticket:
+    """One ticket the user may see, with what it shows; ``page``: also watchers and work orders (the
+    ticket page; the API's detail has neither)."""
+    shaped = with_output_relations(Ticket.objects.all())
+    if page:
+        shaped = shaped.prefetch_related("watchers", "subtasks__assignee")
     return access_ticket(user, ref, queryset=shaped)
 
 

@@ -16,7 +16,7 @@ from kefu.accounts.models import Team, User
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.customers.access import visible_customers
 from kefu.customers.models import Contact, Customer
-from kefu.tickets import services
+from kefu.tickets import selectors, services
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
@@ -138,9 +138,11 @@ def message_out(message: Message, *, portal: bool) -> dict[str, Any]:
 
 
 def shown(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
-    """The ticket a write just returned, as the caller may see it. Not re-fetched through access: an
-    agent who hands a ticket to another team still gets the result of what they did."""
-    return detail_out(ticket, portal=is_portal(request.user))
+    """The ticket a write just returned, as the caller may see it. Re-read with what it shows in one go
+    (the write returns a bare locked row), but not through access: an agent who hands a ticket to
+    another team still gets the result of what they did."""
+    shaped = selectors.with_output_relations(Ticket.objects.all()).get(pk=ticket.pk)
+    return detail_out(shaped, portal=is_portal(request.user))
 
 
 # --- references in request bodies -----------------------------------------------------------------

@@ -165,7 +165,7 @@ def create_ticket(
 
 @router.get("/{ref}", response=TicketOut, summary="One ticket (public id or ticket number)")
 def get_ticket(request: HttpRequest, ref: str) -> dict[str, Any]:
-    ticket = selectors.ticket_detail(request.user, ref)
+    ticket = selectors.ticket_detail(request.user, ref, page=False)
     return detail_out(ticket, portal=is_portal(request.user))
 
 

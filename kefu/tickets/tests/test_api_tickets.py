@@ -279,6 +279,23 @@ def test_assign_opens_a_new_ticket(api_as, agent, ticket):
     assert response.json()["internal"]["assignee"]["username"] == "zhang.san"
 
 
+def test_a_write_answers_with_the_ticket_without_a_query_per_relation(
+    api_as, agent, ticket, django_assert_num_queries
+):
+    client = api_as(agent)
+    client.get("/tickets?limit=1")  # token and permissions as in any later request
+    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={}, add_tags=["冷链", "加急"])
+
+    # token, stamp, team ids, the ticket, the assignee (5); the assignment and its transition, with
+    # savepoints (16); then the answer: the ticket re-read once with its relations, its tags, its
+    # waybills, the message counts (4) — not one query each for customer, team, assignee, status …
+    with django_assert_num_queries(25):
+        response = client.post(f"/tickets/{ticket.number}/assign", {"assignee": agent.pk})
+
+    assert response.status_code == 200
+    assert response.json()["internal"]["tags"] == ["冷链", "加急"]
+
+
 def test_assign_to_a_portal_user_is_refused(api_as, agent, portal, ticket):
     response = api_as(agent).post(f"/tickets/{ticket.number}/assign", {"assignee": portal.pk})
 
