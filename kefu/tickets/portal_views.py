@@ -13,12 +13,18 @@ from kefu.core.errors import Conflict, KefuError, ValidationFailed
 from kefu.core.web import AuthedRequest, form_errors, portal_view
 from kefu.tickets import console, forms, selectors, services
 from kefu.tickets.access import access_ticket
-from kefu.tickets.enums import AuthorKind, Channel, Priority, StatusCategory, TicketType, Visibility
+from kefu.tickets.enums import (
+    ACTIVE_CATEGORIES,
+    AuthorKind,
+    Channel,
+    Priority,
+    StatusCategory,
+    TicketType,
+    Visibility,
+)
 from kefu.tickets.models import Ticket
 from kefu.tickets.selectors import TicketFilters
 from kefu.tickets.views import attachment_response
-
-OPEN_CATEGORIES: list[str] = [StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING]
 
 
 def _errors(exc: KefuError | None) -> dict[str, object]:
@@ -35,7 +41,7 @@ def _errors(exc: KefuError | None) -> dict[str, object]:
 def portal_ticket_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     filters = TicketFilters(
-        status_category=OPEN_CATEGORIES if state == "open" else ([] if state == "all" else [state]),
+        status_category=list(ACTIVE_CATEGORIES) if state == "open" else ([] if state == "all" else [state]),
         q=request.GET.get("q", "")[:100],
     )
     tickets = selectors.ticket_list(request.user, queue="all", filters=filters)

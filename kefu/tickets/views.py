@@ -29,6 +29,7 @@ from kefu.customers.access import access_customer, may_view_personal_data, visib
 from kefu.tickets import calls, collaboration, console, forms, selectors, services
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
+    ACTIVE_CATEGORIES,
     CallOutcome,
     Channel,
     CloseReason,
@@ -295,11 +296,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "merge_target": None,
         "posted": {},
         "assignees": console.assignable_users(),
-        "statuses": [
-            s
-            for s in console.statuses()
-            if s.category in (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
-        ],
+        "statuses": [s for s in console.statuses() if s.category in ACTIVE_CATEGORIES],
         "categories": console.categories(),
         "types": TicketType.choices,
         "priorities": Priority.choices,

@@ -190,12 +190,12 @@ def team_ref(team_id: int | None) -> Team | None:
     return team
 
 
-def agent_ref(user_id: int | None, field: str = "assignee") -> User | None:
+def agent_ref(user_id: int | None) -> User | None:
     if user_id is None:
         return None
     agent = User.objects.filter(pk=user_id).first()
     if agent is None:
-        raise ValidationFailed.for_field(field, _("没有编号为 %(id)s 的员工") % {"id": user_id})
+        raise ValidationFailed.for_field("assignee", _("没有编号为 %(id)s 的员工") % {"id": user_id})
     return agent
 
 

@@ -11,7 +11,8 @@ from ninja import Query
 from ninja.params import HeaderEx, P
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
-from kefu.core.idempotency import run_idempotent
+from kefu.core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from kefu.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from kefu.core.pagination import encode_time_cursor, keyset_page
 from kefu.tickets import selectors, services
 from kefu.tickets.access import access_ticket
@@ -146,7 +147,7 @@ def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
 def create_ticket(
     request: HttpRequest,
     payload: TicketIn,
-    idempotency_key: HeaderEx[str | None, P(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: HeaderEx[str | None, P(alias=IDEMPOTENCY_HEADER, max_length=MAX_KEY_LENGTH)] = None,
 ) -> Any:
     user: Any = request.user
     outcome = run_idempotent(
