@@ -8,12 +8,13 @@ from typing import Any, cast
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.urls import reverse
 from django.utils import translation
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
-from kefu.accounts.services import token_create
+from kefu.accounts.services import portal_api_allowed, token_create
 from kefu.accounts.tests.factories import UserFactory
 from kefu.core import reference
 
@@ -22,6 +23,22 @@ from kefu.core import reference
 def _fast_passwords(settings: Any) -> None:
     """Password hashing is not under test; the production hasher costs ~0.3 s per user."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _client_login_with_a_request() -> Iterator[None]:
+    """``Client.login()`` calls ``authenticate()`` without a request, and the sign-in lockout (django-axes,
+    kefu.accounts.lockout) refuses that, as it must for real sign-ins. Give it the request a sign-in form
+    would bring, so tests that sign in with a password are counted and locked out like anyone else."""
+    original = Client.login
+
+    def login(self: Client, **credentials: Any) -> bool:
+        credentials.setdefault("request", RequestFactory().post(reverse("login")))
+        return original(self, **credentials)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "login", login)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +101,11 @@ def api_as(db: None) -> Callable[[User | None], ApiClient]:
     def make(user: User | None) -> ApiClient:
         if user is None:
             return ApiClient(None)
+        if user.is_portal_user and not portal_api_allowed(user):
+            # Portal users hold tokens only once an administrator allowed it on their portal account.
+            account = user.portal_account
+            account.api_access = True
+            account.save(update_fields=["api_access"])
         _, plain = token_create(actor=None, user=user, name="test")
         return ApiClient(plain)
 

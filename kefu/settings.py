@@ -7,6 +7,7 @@ ALLOWED_HOSTS and KEFU_ENV=production (which turns on the secure-cookie and HSTS
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "kefu.core",
     "kefu.accounts",
     "kefu.customers",
@@ -66,9 +68,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kefu.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into 429 (kefu.accounts.lockout).
+    "kefu.accounts.lockout.LockoutMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -151,7 +156,8 @@ TASKS = {
 }
 
 # --- auth -----------------------------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["kefu.accounts.backends.AuthBackend"]
+# django-axes first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "kefu.accounts.backends.AuthBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -161,6 +167,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (kefu.accounts.lockout, django-axes with its database handler): failures are counted
+# per account and per address within the cool-off window; at the limit, sign-in is refused for the window.
+AXES_HANDLER = "kefu.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("KEFU_LOGIN_FAILURE_LIMIT", "5"))
+KEFU_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KEFU_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("KEFU_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_CALLABLE = "kefu.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "kefu.accounts.lockout.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # failures go to kefu's audit log; successful sign-ins set last_login
+AXES_VERBOSE = False
+# axes.W002 looks for its own middleware by name; kefu.accounts.lockout.LockoutMiddleware is a subclass.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+# Reverse proxies in front of kefu that append the client's address to X-Forwarded-For (0: none, the
+# peer address is the client's).
+KEFU_PROXY_COUNT = int(os.environ.get("KEFU_PROXY_COUNT", "0"))
+
+# Sessions end this long after sign-in, whatever is done meanwhile (kefu.accounts.middleware): staff after
+# a working day, portal users after two weeks (Django's default).
+KEFU_STAFF_SESSION_HOURS = float(os.environ.get("KEFU_STAFF_SESSION_HOURS", "10"))
+KEFU_PORTAL_SESSION_HOURS = float(os.environ.get("KEFU_PORTAL_SESSION_HOURS", str(14 * 24)))
 
 # --- i18n and time --------------------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -239,5 +268,6 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO; failures (WARNING) are also in the audit log.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -14,14 +14,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import require_may_grant_role, require_may_manage_user
 from kefu.accounts.enums import Availability, Role
 from kefu.accounts.models import ApiToken, Skill, Team, TeamMembership, User
 from kefu.accounts.roles import ADMIN_SITE_ROLES
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
+from kefu.core.models import AuditAction
 
 TOKEN_PREFIX = "kefu_"
 USER_AUDIT_FIELDS = ("username", "full_name", "role", "email", "is_active", "capacity")
+# What decides a user's privileges: every change of one of these is audited.
+PRIVILEGE_FIELDS = ("role", "is_staff", "is_superuser")
+
+
+def group_names(user: User) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
 
 
 def _apply_role(user: User, role: Role) -> None:
@@ -51,6 +59,7 @@ def user_create(
         raise ValidationFailed.for_field("username", _("用户名 %(username)s 已存在") % {"username": username})
     if role not in Role.values:
         raise ValidationFailed.for_field("role", _("未知角色 %(role)s") % {"role": role})
+    require_may_grant_role(actor, role)
     user = User(
         username=username,
         full_name=full_name,
@@ -68,17 +77,29 @@ def user_create(
     user.groups.set(Group.objects.filter(name=role))
     if skills:
         user.skills.set(skills)
-    audit.record_created(actor=actor, obj=user, fields=USER_AUDIT_FIELDS)
+    created = audit.snapshot(user, (*USER_AUDIT_FIELDS, "is_staff", "is_superuser"))
+    changes = {name: [None, value] for name, value in created.items()}
+    changes["groups"] = [None, group_names(user)]
+    audit.record(actor=actor, action=AuditAction.CREATE, obj=user, changes=changes)
     return user
 
 
 @transaction.atomic
 def user_set_role(*, actor: Any, user: User, role: Role) -> User:
-    before = audit.snapshot(user, ("role",))
-    _apply_role(user, role)
+    """Give ``user`` ``role`` (its group, admin-site access, superuser for administrators). Refused
+    (PermissionDenied) when ``actor`` may not manage ``user`` or may not grant ``role``."""
+    if role not in Role.values:
+        raise ValidationFailed.for_field("role", _("未知角色 %(role)s") % {"role": role})
+    require_may_manage_user(actor, user)
+    require_may_grant_role(actor, role)
+    before = {**audit.snapshot(user, PRIVILEGE_FIELDS), "groups": group_names(user)}
+    _apply_role(user, Role(role))
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.set(Group.objects.filter(name=role))
-    audit.record(actor=actor, action="update", obj=user, changes=audit.diff(before, user))
+    changes = audit.diff({k: v for k, v in before.items() if k != "groups"}, user)
+    if (groups := group_names(user)) != before["groups"]:
+        changes["groups"] = [before["groups"], groups]
+    audit.record(actor=actor, action="update", obj=user, changes=changes)
     return user
 
 
@@ -116,6 +137,15 @@ def team_add_member(*, actor: Any, team: Team, user: User, is_lead: bool = False
     return membership
 
 
+def portal_api_allowed(user: User) -> bool:
+    """Staff may hold tokens; a portal user only when an administrator allowed it on their portal
+    account (``PortalAccount.api_access``, off by default)."""
+    if not user.is_portal_user:
+        return True
+    account = getattr(user, "portal_account", None)
+    return bool(account is not None and account.api_access)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -127,6 +157,12 @@ def token_create(
     """Create a token and return it with its plain text, which is not stored and cannot be shown again."""
     if not user.is_active:
         raise ValidationFailed.for_field("user", _("用户 %(username)s 已停用") % {"username": user.username})
+    if not portal_api_allowed(user):
+        raise ValidationFailed.for_field(
+            "user",
+            _("门户用户 %(username)s 未获准使用 API：请管理员在其门户账号上开启“允许 API 令牌”")
+            % {"username": user.username},
+        )
     name = name.strip() or "api"
     prefix = secrets.token_hex(4)
     plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -138,15 +174,16 @@ def token_create(
 
 
 def token_authenticate(plain: str) -> User | None:
-    """The active user a presented token belongs to, or None (unknown, revoked, expired, inactive)."""
+    """The active user a presented token belongs to, or None (unknown, revoked, expired, inactive, or a
+    portal user whose API access an administrator has not allowed or has withdrawn)."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
     prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    token = ApiToken.objects.select_related("user", "user__portal_account").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.key_hash, _hash(plain)):
         return None
     now = timezone.now()
-    if not token.is_usable(now) or not token.user.is_active:
+    if not token.is_usable(now) or not token.user.is_active or not portal_api_allowed(token.user):
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         # Touch at most once a minute so a busy integration doesn't write on every request.
@@ -166,3 +203,13 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
             changes={"revoked_at": [None, token.revoked_at.isoformat()]},
         )
     return token
+
+
+@transaction.atomic
+def user_revoke_tokens(*, actor: Any, user: User) -> int:
+    """Revoke every usable token of ``user`` (on deactivation: reactivating the user later must not
+    bring old tokens back). Returns how many were revoked."""
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at=None).order_by("pk"))
+    for token in tokens:
+        token_revoke(actor=actor, token=token)
+    return len(tokens)

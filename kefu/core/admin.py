@@ -15,18 +15,49 @@ M = TypeVar("M", bound=models.Model)
 
 class AuditedAdmin(admin.ModelAdmin[M], Generic[M]):
     """Admin edits are changes like any other: each save or delete is written to the audit log with the
-    changed fields old → new (admin configuration does not bypass the audit trail)."""
+    changed fields old → new, many-to-many fields (groups, permissions, skills, …) included, as they are
+    once the whole form is saved (admin configuration does not bypass the audit trail)."""
+
+    # Fields an admin class sets from others (a user's role decides is_staff): audited whenever they change.
+    audit_derived_fields: tuple[str, ...] = ()
 
     def save_model(self, request: HttpRequest, obj: M, form: ModelForm[M], change: bool) -> None:
-        fields = [f for f in form.changed_data if f in {fl.name for fl in obj._meta.concrete_fields}]
+        concrete = {f.name for f in obj._meta.concrete_fields}
+        fields = [f for f in form.changed_data if f in concrete]
         before = {name: audit.plain(form.initial.get(name)) for name in fields} if change else {}
+        if change:  # as stored: many-to-many and derived fields may change as a consequence of the form
+            stored = type(obj)._default_manager.get(pk=obj.pk)
+            derived = [name for name in self.audit_derived_fields if name not in fields]
+            before.update({name: audit.plain(getattr(stored, name)) for name in derived})
+            before.update({f.name: _many(obj, f.name) for f in obj._meta.many_to_many})
+            fields = [*fields, *derived]
         super().save_model(request, obj, form, change)
+        form._audit_before = (fields, before)  # type: ignore[attr-defined]
+
+    def save_related(self, request: HttpRequest, form: ModelForm[M], formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        self.after_save_related(request, form, change)
+        obj = form.instance
+        fields, before = form._audit_before  # type: ignore[attr-defined]
+        after = {name: audit.plain(getattr(obj, name)) for name in fields}
+        after.update({f.name: _many(obj, f.name) for f in obj._meta.many_to_many})
         if change:
-            changes = {name: [before.get(name), audit.plain(getattr(obj, name))] for name in fields}
+            changes = {
+                name: [before.get(name), new] for name, new in after.items() if before.get(name) != new
+            }
             if changes:
                 audit.record(actor=request.user, action=AuditAction.UPDATE, obj=obj, changes=changes)
         else:
-            audit.record_created(actor=request.user, obj=obj, fields=fields)
+            audit.record(
+                actor=request.user,
+                action=AuditAction.CREATE,
+                obj=obj,
+                changes={name: [None, value] for name, value in after.items() if name in fields or value},
+            )
+
+    def after_save_related(self, request: HttpRequest, form: ModelForm[M], change: bool) -> None:
+        """Hook for changes that follow from the form (e.g. a user's role decides their group): they run
+        before the audit event is written, so it shows the final state."""
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         audit.record(
@@ -40,6 +71,10 @@ class AuditedAdmin(admin.ModelAdmin[M], Generic[M]):
                 actor=request.user, action=AuditAction.DELETE, obj=obj, changes={"object": [str(obj), None]}
             )
         super().delete_queryset(request, queryset)
+
+
+def _many(obj: models.Model, name: str) -> list[str]:
+    return sorted(str(related) for related in getattr(obj, name).all())
 
 
 @admin.register(AuditEvent)

@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     VIEW_PII = "view_pii", _("查看个人信息")
     IMPORT = "import", _("导入")
     EXPORT = "export", _("导出")
+    LOGIN_FAILED = "login_failed", _("登录失败")
 
 
 class AuditEvent(models.Model):

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
+from kefu.accounts.access import is_administrator
 from kefu.core.admin import AuditedAdmin
 from kefu.customers.models import Contact, Customer, CustomerNote, ImportJob, PortalAccount, Segment
 
@@ -29,8 +31,14 @@ class CustomerAdmin(AuditedAdmin[Customer]):
 
 @admin.register(PortalAccount)
 class PortalAccountAdmin(AuditedAdmin[PortalAccount]):
-    list_display = ("user", "customer", "created_at")
+    list_display = ("user", "customer", "api_access", "created_at")
+    list_filter = ("api_access",)
     autocomplete_fields = ("user", "customer")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PortalAccount | None = None) -> tuple[str, ...]:
+        # Whether a customer's integration may call the API is an administrator's decision.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if is_administrator(request.user) else (*readonly, "api_access")
 
 
 @admin.register(CustomerNote)

@@ -172,6 +172,11 @@ class PortalAccount(models.Model):
         Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="portal_accounts"
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    api_access = models.BooleanField(
+        _("允许 API 令牌"),
+        default=False,
+        help_text=_("开启后才能为该门户用户创建 API 令牌；关闭后其已有令牌立即失效。仅管理员可修改。"),
+    )
 
     class Meta:
         verbose_name = _("门户账号")

@@ -115,7 +115,7 @@ def test_changing_role_changes_group_permissions_and_is_audited(make_user):
     assert list(user.groups.values_list("name", flat=True)) == ["lead"]
     event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(user.pk))
     assert event.actor == admin
-    assert event.changes == {"role": ["agent", "lead"]}
+    assert event.changes == {"role": ["agent", "lead"], "groups": [["agent"], ["lead"]]}
 
 
 def test_promotion_to_manager_opens_the_admin_and_demotion_closes_it(make_user):
