@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.core.context_processors.navigation",
+                "kefu.core.context_processors.bell",
             ],
         },
     },

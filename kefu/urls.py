@@ -9,6 +9,10 @@ from kefu.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("notifications/", core_views.notification_list, name="notification-list"),
+    path("notifications/bell/", core_views.notification_bell, name="notification-bell"),
+    path("notifications/read-all/", core_views.notification_read_all, name="notification-read-all"),
+    path("notifications/<int:notification_id>/read/", core_views.notification_read, name="notification-read"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -101,11 +101,16 @@ class IdempotencyKey(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notice to one user (mentioned, assigned, …); e-mail and push deliveries come later."""
+    """An in-app notice to one user (mentioned, assigned, …); e-mail and push deliveries come later.
+
+    ``kind`` and ``params`` are what it says: the text is made from them when it is shown, in the
+    reader's language (``kefu.core.notifications.text_of``). ``title`` is the text in the language of
+    the moment it was written, kept for kinds no template knows."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("类型"), max_length=32)
     title = models.CharField(_("标题"), max_length=200)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
     url = models.CharField(_("链接"), max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)

@@ -2,7 +2,7 @@
 
 Two keysets share one cursor format (an opaque, url-safe base64 JSON object):
 
-- by primary key, newest first (:func:`keyset_page`): ``{"id": 42}``;
+- by primary key, newest first or oldest first (:func:`keyset_page`): ``{"id": 42}``;
 - by a timestamp with the primary key as tie-breaker, either direction (:func:`keyset_page` with
   ``by="updated_at"``): ``{"at": "2026-11-25T12:00:00.123456+00:00", "id": 42}``. Rows sharing a
   timestamp are never skipped or repeated, because the id breaks the tie.
@@ -91,22 +91,22 @@ def keyset_page(
 ) -> Page[M]:
     """One page; ``cursor`` is the opaque value of the previous page's ``next_cursor``.
 
-    Without ``by``: newest first by primary key. With ``by`` (a non-null datetime column such as
+    Without ``by``: by primary key, newest first or, with ``descending=False``, oldest first. With ``by`` (a non-null datetime column such as
     ``updated_at``): ordered by ``(by, pk)``, newest first or, with ``descending=False``, oldest first —
     an index on ``(by, id)`` serves it. A row whose ``by`` changes between two pages moves in the order:
     it may then show up again (oldest first: it moved behind the cursor) or not at all on this walk."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.for_field("limit", _("limit 必须在 1 到 %(max)s 之间") % {"max": MAX_LIMIT})
+    sign = "-" if descending else ""
+    after = "lt" if descending else "gt"
     if by is None:
-        queryset = queryset.order_by("-pk")
+        queryset = queryset.order_by(f"{sign}pk")
         if cursor:
-            queryset = queryset.filter(pk__lt=decode_cursor(cursor))
+            queryset = queryset.filter(**{f"pk__{after}": decode_cursor(cursor)})
     else:
-        sign = "-" if descending else ""
         queryset = queryset.order_by(f"{sign}{by}", f"{sign}pk")
         if cursor:
             at, last_id = decode_time_cursor(cursor)
-            after = "lt" if descending else "gt"
             queryset = queryset.filter(Q(**{f"{by}__{after}": at}) | Q(**{by: at, f"pk__{after}": last_id}))
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit

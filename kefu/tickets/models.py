@@ -343,6 +343,9 @@ class Message(models.Model):
     body_text = models.TextField(blank=True)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    # The ticket's version once this message was added: a reply composed at an older version is held
+    # when someone else wrote in between (services._check_version).
+    ticket_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("工单消息")
@@ -471,3 +474,43 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller_number} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyDraft(models.Model):
+    """The reply an agent is writing on a ticket, saved as they type: it survives leaving the page, a
+    reload and a conflict, and is cleared when the reply is sent. One per ticket and user."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(_("内容"), blank=True)
+    visibility = models.CharField(
+        _("可见性"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回复草稿")
+        verbose_name_plural = _("回复草稿")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="reply_draft_ticket_user_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class DraftAttachment(models.Model):
+    """A file of a reply that was held back (a conflict): kept with the draft and sent with it."""
+
+    draft = models.ForeignKey(ReplyDraft, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to="drafts/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveIntegerField(_("大小"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("草稿附件")
+        verbose_name_plural = _("草稿附件")
+
+    def __str__(self) -> str:
+        return self.name

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
 from kefu.core.web import AuthedRequest, staff_view
@@ -195,13 +195,21 @@ _TITLES = {
 }
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_view("tickets.view_ticket")
 def problem_action(request: AuthedRequest, number: str, op: str) -> HttpResponse:
+    """POST: the operation, then back to the ticket; refused, the ticket page with the errors at this
+    address — which a GET answers with the ticket page, so the address loads after an error too."""
     handler = OPERATIONS.get(op)
     if handler is None:
         raise NotFound(_("页面不存在"))
     ticket = access_ticket(request.user, number)
+    if request.method == "GET":
+        from kefu.tickets.views import _detail_context  # views imports this module
+
+        ticket_page = selectors.ticket_detail(request.user, number)
+        context = _detail_context(request, ticket_page, problem_op=op, problem_values={})
+        return render(request, "tickets/detail.html", context)
     require_agent_write(request.user)
     try:
         with transaction.atomic():  # a refused bulk step leaves nothing half done

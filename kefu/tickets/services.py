@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.exceptions import FieldDoesNotExist
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
 from kefu.core import audit, reference
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
-from kefu.core.notifications import notify
+from kefu.core.notifications import notify, register_kind
 from kefu.core.sequences import next_value
 from kefu.customers.models import Contact, Customer
 from kefu.tickets import text, workflow
@@ -64,6 +66,37 @@ EDITABLE = (
     "custom_fields",
     "contact",
 )
+
+# What each notification the tickets write says, filled in the reader's language when it is shown.
+NOTICES = {
+    "assigned": gettext_lazy("%(actor)s 把工单 %(number)s 分配给了你：%(subject)s"),
+    "mention": gettext_lazy("%(actor)s 在工单 %(number)s 中提到了你"),
+    "customer_reply": gettext_lazy("客户回复了你的工单 %(number)s：%(subject)s"),
+    "resolution_rejected": gettext_lazy("客户认为工单 %(number)s 还没有解决：%(subject)s"),
+}
+for _kind, _template in NOTICES.items():
+    register_kind(_kind, _template)
+
+
+def _notify_about(
+    *, ticket: Ticket, users: Iterable[User], kind: str, actor: Any, key: str, anchor: str = ""
+) -> None:
+    """Notify ``users`` about ``ticket``, each only if they may open it (``access.visible_tickets``, the
+    one predicate): a notice must not name a ticket, or link to one, its reader is not allowed to see."""
+    from kefu.tickets.access import visible_tickets
+
+    readers = [u for u in users if visible_tickets(u).filter(pk=ticket.pk).exists()]
+    if not readers:
+        return
+    params = {"actor": audit.actor_of(actor)[2], "number": ticket.number, "subject": ticket.subject[:80]}
+    notify(
+        users=readers,
+        kind=kind,
+        title=str(NOTICES[kind]) % params,
+        params=params,
+        url=f"/tickets/{ticket.number}/{anchor}",
+        key=key,
+    )
 
 
 # --- numbers and configuration --------------------------------------------------------------------
@@ -169,30 +202,125 @@ def _touch(ticket: Ticket, fields: list[str]) -> None:
     ticket.save(update_fields=[*fields, "version", "updated_at"])
 
 
+def _versioned(changes: Mapping[str, Any], ticket: Ticket) -> dict[str, Any]:
+    """An audit diff with the version it made (after ``_touch``), so a conflict check can tell the
+    changes after a version from those before it. The timeline does not show it."""
+    return {**changes, "version": [ticket.version - 1, ticket.version]}
+
+
 def _lock(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
-def _check_version(ticket: Ticket, version: int | None) -> None:
-    """409 naming what changed since ``version`` (from the audit trail) if the ticket moved on."""
-    if version is None or version == ticket.version:
+def _check_version(
+    ticket: Ticket, version: int | None, *, fields: Iterable[str] | None = None, actor: Any = None
+) -> None:
+    """Precondition: ``ticket`` is row-locked. 409 when the ticket changed since ``version`` in one of
+    ``fields`` (``None``: in anything), saying who changed what and when in plain words. A change to
+    other fields is no conflict: the caller's write goes on top of it (someone else's assignment does
+    not hold back a status change). ``"messages"`` in ``fields`` means another person's message.
+
+    Which changes came after ``version``: ticket audit events carry the version they made
+    (``changes["version"]``, hidden in the timeline) and messages the ticket version they made
+    (``Message.ticket_version``). Events without that mark (written before it existed, or by
+    collaboration writes that bump the version without touching the fields a form edits) count as
+    newer when they are among the latest ``ticket.version - version`` events — the safe side."""
+    if version is None or version >= ticket.version:
         return
-    changed = sorted(
-        {
-            name
-            for changes in AuditEvent.objects.filter(
-                content_type__app_label="tickets", content_type__model="ticket", object_id=str(ticket.pk)
-            )
-            .exclude(action__in=(AuditAction.VIEW_PII, AuditAction.CREATE))
-            .order_by("-at")
-            .values_list("changes", flat=True)[: max(ticket.version - version, 1)]
-            for name in changes
-        }
-    )
+    wanted = None if fields is None else set(fields)
+    news = [sentence for _at, sentence in _changes_since(ticket, version, wanted, actor=actor)]
+    if wanted is not None and not news:
+        return
+    if not news:
+        news = [
+            _("工单在你打开之后有了新变更（版本 %(mine)s → %(current)s）")
+            % {"mine": version, "current": ticket.version}
+        ]
     raise Conflict(
-        _("工单已被他人修改（你的版本 %(mine)s，当前版本 %(current)s），变更字段：%(fields)s。请刷新后重试。")
-        % {"mine": version, "current": ticket.version, "fields": _("、").join(changed) or "—"}
+        _("你打开页面之后，工单有了变更：%(changes)s。请查看后再提交。") % {"changes": _("；").join(news)}
     )
+
+
+def _changes_since(
+    ticket: Ticket, version: int, wanted: set[str] | None, *, actor: Any
+) -> list[tuple[dt.datetime, str]]:
+    """The changes to ``wanted`` fields made after ``version``, oldest first, each in plain words."""
+    found: list[tuple[dt.datetime, str]] = []
+    events = (
+        AuditEvent.objects.filter(
+            content_type__app_label="tickets", content_type__model="ticket", object_id=str(ticket.pk)
+        )
+        .exclude(action__in=(AuditAction.VIEW_PII, AuditAction.CREATE))
+        .order_by("-id")[: ticket.version - version]
+    )
+    for event in events:
+        changes = event.changes if isinstance(event.changes, dict) else {}
+        made = changes.get("version")
+        if isinstance(made, list) and len(made) == 2 and isinstance(made[1], int) and made[1] <= version:
+            continue
+        for name, pair in changes.items():
+            if name in ("version", "status_category", "search_text") or (
+                wanted is not None and name not in wanted
+            ):
+                continue
+            if isinstance(pair, list) and len(pair) == 2:
+                found.append((event.at, _change_in_words(event.actor_label, event.at, name, pair)))
+    if wanted is None or "messages" in wanted:
+        others = ticket.messages.filter(ticket_version__gt=version).select_related("author")
+        if isinstance(actor, User):
+            others = others.exclude(author=actor)
+        for message in others.order_by("id"):
+            found.append((message.created_at, _message_in_words(message)))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _value_in_words(name: str, value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if name == "status":
+        status = Status.objects.filter(name=str(value)).first()
+        if status is not None:
+            return (
+                status.name_en if status.name_en and (get_language() or "").startswith("en") else status.name
+            )
+    try:
+        choices = dict(getattr(Ticket._meta.get_field(name), "flatchoices", None) or [])
+    except FieldDoesNotExist:
+        choices = {}
+    if value in choices:
+        return str(choices[value])
+    if isinstance(value, dict):
+        return _("、").join(f"{k}：{v}" for k, v in value.items())
+    if isinstance(value, list):
+        return _("、").join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _change_in_words(who: str, at: dt.datetime, name: str, pair: list[Any]) -> str:
+    """ "王芳 在 10:42 把状态从 处理中 改为 待客户回复"."""
+    try:
+        label = str(getattr(Ticket._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        label = {"tags": _("标签"), "waybills": _("运单号")}.get(name, name)
+    return _("%(who)s 在 %(time)s 把%(field)s从 %(old)s 改为 %(new)s") % {
+        "who": who,
+        "time": timezone.localtime(at).strftime("%H:%M"),
+        "field": label,
+        "old": _value_in_words(name, pair[0]),
+        "new": _value_in_words(name, pair[1]),
+    }
+
+
+def _message_in_words(message: Message) -> str:
+    params = {
+        "who": str(message.author) if message.author else _("客户"),
+        "time": timezone.localtime(message.created_at).strftime("%H:%M"),
+    }
+    if message.author_kind == AuthorKind.CUSTOMER:
+        return _("客户 在 %(time)s 发来了新消息") % params
+    if message.visibility == Visibility.INTERNAL:
+        return _("%(who)s 在 %(time)s 添加了内部备注") % params
+    return _("%(who)s 在 %(time)s 回复了客户") % params
 
 
 # --- create ---------------------------------------------------------------------------------------
@@ -322,6 +450,10 @@ def _insert_ticket(*, actor: Any, data: TicketData, checked: _CheckedTicket) -> 
     from kefu.tickets.collaboration import incident_autolink  # collaboration imports this module
 
     incident_autolink(ticket=ticket, waybills=checked.waybills)
+    if data.assignee is not None and data.assignee != actor:
+        _notify_about(
+            ticket=ticket, users=[data.assignee], kind="assigned", actor=actor, key=f"assigned:{ticket.pk}:0"
+        )
     return ticket
 
 
@@ -390,7 +522,6 @@ def ticket_update(
             _("不支持修改的字段"), fields={n: [_("不允许修改此字段")] for n in sorted(unknown)}
         )
     locked = _lock(ticket)
-    _check_version(locked, version)
     if locked.status_category == StatusCategory.CLOSED:
         raise ValidationFailed.for_field("status", _("工单已关闭，请先重新打开"))
     errors: dict[str, list[str]] = {}
@@ -422,22 +553,27 @@ def ticket_update(
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     locked.custom_fields = custom
     diff = audit.diff(before, locked)
-    added, removed = _set_tags(locked, add=add_tags, remove=remove_tags)
-    if added or removed:
-        diff["tags"] = [removed, added]
+    wanted: list[str] = []
+    current: list[str] = []
     if waybills is not None:
         wanted = _clean_waybills(waybills)
         current = sorted(locked.waybills.values_list("waybill_no", flat=True))
         if sorted(wanted) != current:
-            locked.waybills.exclude(waybill_no__in=wanted).delete()
-            TicketWaybill.objects.bulk_create(
-                [TicketWaybill(ticket=locked, waybill_no=w) for w in wanted if w not in current]
-            )
             diff["waybills"] = [current, sorted(wanted)]
+    # Only what this edit changes can conflict; tags are added and removed, never overwritten.
+    _check_version(locked, version, fields=diff.keys(), actor=actor)
+    added, removed = _set_tags(locked, add=add_tags, remove=remove_tags)
+    if added or removed:
+        diff["tags"] = [removed, added]
+    if "waybills" in diff:
+        locked.waybills.exclude(waybill_no__in=wanted).delete()
+        TicketWaybill.objects.bulk_create(
+            [TicketWaybill(ticket=locked, waybill_no=w) for w in wanted if w not in current]
+        )
     if diff:
         _reindex(locked)
         _touch(locked, [*EDITABLE, "search_text"])
-        audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
+        audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=_versioned(diff, locked))
     return locked
 
 
@@ -454,12 +590,11 @@ def ticket_assign(
     if assignee is not None and updated.status_category == StatusCategory.NEW:
         updated = _move(actor=actor, ticket=updated, status=default_status(StatusCategory.OPEN))
     if assignee is not None and assignee != actor:
-        notify(
+        _notify_about(
+            ticket=updated,
             users=[assignee],
             kind="assigned",
-            title=_("工单 %(number)s 已分配给你：%(subject)s")
-            % {"number": updated.number, "subject": updated.subject},
-            url=f"/tickets/{updated.number}/",
+            actor=actor,
             key=f"assigned:{updated.pk}:{updated.version}",
         )
     return updated
@@ -477,7 +612,12 @@ def _move(*, actor: Any, ticket: Ticket, status: Status, extra: Mapping[str, Any
     for name, value in (extra or {}).items():
         setattr(ticket, name, value)
     _touch(ticket, fields)
-    audit.record(actor=actor, action=AuditAction.UPDATE, obj=ticket, changes=audit.diff(before, ticket))
+    audit.record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=ticket,
+        changes=_versioned(audit.diff(before, ticket), ticket),
+    )
     return ticket
 
 
@@ -486,7 +626,7 @@ def ticket_transition(*, actor: Any, ticket: Ticket, status: Status, version: in
     """Move to an open, pending or new status. Resolving, closing and reopening have their own services
     because they need more than a status (a summary, a confirmation, the reopen window)."""
     locked = _lock(ticket)
-    _check_version(locked, version)
+    _check_version(locked, version, fields=("status",), actor=actor)
     if status.category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
         raise ValidationFailed.for_field("status", _("请使用“解决”或“关闭”操作"))
     if locked.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
@@ -500,7 +640,7 @@ def ticket_resolve(
     *, actor: Any, ticket: Ticket, solution_summary: str, version: int | None = None
 ) -> Ticket:
     locked = _lock(ticket)
-    _check_version(locked, version)
+    _check_version(locked, version, fields=("status", "solution_summary"), actor=actor)
     summary = solution_summary.strip()
     if not summary:
         raise ValidationFailed.for_field("solution_summary", _("解决工单需要填写解决方案摘要"))
@@ -532,7 +672,7 @@ def ticket_close(
     """Close a resolved ticket: the customer confirmed satisfaction, or the reason why not
     (e.g. unreachable after N attempts, with the attempts in ``note``)."""
     locked = _lock(ticket)
-    _check_version(locked, version)
+    _check_version(locked, version, fields=("status",), actor=actor)
     workflow.check_transition(locked.status_category, StatusCategory.CLOSED)
     if not satisfaction_confirmed and (reason == CloseReason.CONFIRMED or reason not in CloseReason.values):
         raise ValidationFailed.for_field("reason", _("客户未确认满意时需要说明原因"))
@@ -624,6 +764,7 @@ def resolution_reject(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
         body=reason,
         visibility=Visibility.PUBLIC,
         author_kind=AuthorKind.CUSTOMER,
+        customer_notice="resolution_rejected",
     )
     reopened.refresh_from_db()
     return reopened
@@ -648,7 +789,7 @@ def attachment_limits() -> AttachmentLimits:
     )
 
 
-def _check_attachment(upload: UploadedFile) -> str:
+def _check_attachment(upload: File[Any]) -> str:
     import mimetypes
 
     limits = attachment_limits()
@@ -676,13 +817,16 @@ def message_add(
     visibility: str,
     author_kind: str = AuthorKind.AGENT,
     contact: Contact | None = None,
-    attachments: Sequence[UploadedFile] = (),
+    attachments: Sequence[File[Any]] = (),
     seen_version: int | None = None,
+    customer_notice: str = "customer_reply",
 ) -> Message:
-    """Add a public reply or an internal note. A reply composed while the ticket changed
-    (``seen_version`` older than the ticket) is held: Conflict naming the change, nothing sent."""
+    """Add a public reply or an internal note. A reply composed while the ticket changed in a way that
+    matters to it (``seen_version`` older than a status change or another person's message) is held:
+    Conflict naming the change, nothing sent. A customer's message notifies the assignee
+    (``customer_notice`` is the kind: ``resolution_reject`` says "rejected" instead of "replied")."""
     locked = _lock(ticket)
-    _check_version(locked, seen_version)
+    _check_version(locked, seen_version, fields=("status", "messages"), actor=actor)
     if visibility not in Visibility.values:
         raise ValidationFailed.for_field("visibility", _("取值 %(value)r 无效") % {"value": visibility})
     if author_kind in (AuthorKind.CUSTOMER,) and visibility != Visibility.PUBLIC:
@@ -704,6 +848,7 @@ def message_add(
         visibility=visibility,
         body_html=safe,
         body_text=plain,
+        ticket_version=locked.version + 1,  # the version _touch below gives the ticket
     )
     for upload, content_type in zip(attachments, types, strict=True):
         Attachment.objects.create(
@@ -718,12 +863,13 @@ def message_add(
     )
     if mentioned:
         message.mentions.set(mentioned)
-        notify(
+        _notify_about(
+            ticket=locked,
             users=[u for u in mentioned if u != actor],
             kind="mention",
-            title=_("%(who)s 在工单 %(number)s 中提到了你") % {"who": str(actor), "number": locked.number},
-            url=f"/tickets/{locked.number}/#m{message.pk}",
+            actor=actor,
             key=f"mention:{message.pk}",
+            anchor=f"#m{message.pk}",
         )
     fields = ["search_text"]
     locked.search_text = f"{locked.search_text} {text.tokens(plain)}".strip()
@@ -753,4 +899,13 @@ def message_add(
         obj=message,
         changes={"ticket": [None, locked.number], "visibility": [None, visibility]},
     )
+    if author_kind == AuthorKind.CUSTOMER and locked.assignee is not None:
+        _notify_about(
+            ticket=locked,
+            users=[locked.assignee],
+            kind=customer_notice,
+            actor=actor,
+            key=f"customer_reply:{message.pk}",
+            anchor=f"#m{message.pk}",
+        )
     return message

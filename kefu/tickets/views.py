@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
 from kefu.core.masking import mask_name, mask_phone
@@ -26,7 +26,7 @@ from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_v
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
-from kefu.tickets import calls, collaboration, console, forms, selectors, services
+from kefu.tickets import calls, collaboration, console, drafts, forms, selectors, services
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
     ACTIVE_CATEGORIES,
@@ -69,13 +69,15 @@ def queue(request: AuthedRequest) -> HttpResponse:
     if queue_key not in selectors.QUEUES:
         queue_key = "all"
     filters = forms.parse_filters(request.GET)
+    sort = forms.parse_sort(request.GET.get("sort", ""))
     tickets = selectors.ticket_list(user, queue=queue_key, filters=filters).prefetch_related("tags")
     try:
-        rows, next_cursor = forms.page_of(tickets, request.GET.get("cursor", ""))
-    except KefuError:  # a mangled cursor in a pasted link: show the first page
-        rows, next_cursor = forms.page_of(tickets, "")
+        rows, next_cursor = forms.page_of(tickets, request.GET.get("cursor", ""), sort)
+    except KefuError:  # a mangled cursor in a pasted link (or one of another order): the first page
+        rows, next_cursor = forms.page_of(tickets, "", sort)
     params = forms.filter_params(request.GET)
-    query = urlencode({"queue": queue_key, **params}, doseq=True)
+    unsorted = urlencode({"queue": queue_key, **params}, doseq=True)
+    query = unsorted if sort == forms.DEFAULT_SORT else f"{unsorted}&sort={sort}"
     context: dict[str, Any] = {
         "rows": rows,
         "next_cursor": next_cursor,
@@ -83,6 +85,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "queue": queue_key,
         "params": params,
         "filters": filters,
+        "sort": sort,
+        "sort_links": _sort_links(unsorted, sort),
         "read_only": is_read_only_role(user) or not user.has_perm("tickets.change_ticket"),
     }
     if request.htmx and request.htmx.target == "ticket-rows":
@@ -111,6 +115,26 @@ def queue(request: AuthedRequest) -> HttpResponse:
             {"queue": queue_key, **{k: v for k, v in params.items() if k != "customer"}}, doseq=True
         )
     return render(request, "tickets/queue.html", context)
+
+
+# Each sortable column: the order its first click gives, and the order a second click gives.
+_SORT_COLUMNS = {
+    "number": ("-created", "created"),
+    "age": ("created", "-created"),  # first click: the oldest (longest waiting) first
+    "updated": ("-updated", "updated"),
+}
+
+
+def _sort_links(unsorted: str, sort: str) -> dict[str, dict[str, str]]:
+    """For each sortable column header: its link and, when the list is in its order, the arrow."""
+    links = {}
+    for column, (first, second) in _SORT_COLUMNS.items():
+        target = second if sort == first else first
+        arrow = ""
+        if sort in (first, second):
+            arrow = "▼" if sort.startswith("-") == (column != "age") else "▲"
+        links[column] = {"href": f"?{unsorted}&sort={target}", "arrow": arrow}
+    return links
 
 
 @staff_view("tickets.view_ticket")
@@ -158,8 +182,15 @@ def saved_view_delete(request: AuthedRequest, view_id: int) -> HttpResponse:
     return redirect("ticket-queue")
 
 
-# The bulk bar's input that carries the value of an action (the others use the ``value`` select).
-_BULK_VALUE_FIELD = {"tag": "tag", "merge": "into"}
+# The bulk bar's input that carries the value of each action: one list per action (the page shows the
+# one the chosen action reads), so a page without script still sends the right value.
+_BULK_VALUE_FIELD = {
+    "assign": "assignee",
+    "status": "status",
+    "priority": "priority",
+    "tag": "tag",
+    "merge": "into",
+}
 
 
 @require_POST
@@ -269,6 +300,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         recent = list(selectors.customer_recent_tickets(request.user, customer.pk, exclude=ticket.pk))
     subtasks = list(ticket.subtasks.all())
     read_only = is_read_only_role(user) or not user.has_perm("tickets.change_ticket")
+    draft = None if read_only else drafts.draft_for(ticket, user)
     workable = (
         not read_only and ticket.merged_into_id is None and ticket.status_category != StatusCategory.CLOSED
     )
@@ -311,8 +343,9 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
             "waybills": " ".join(w.waybill_no for w in ticket.waybills.all()),
             **{f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
         },
-        "draft": "",
-        "draft_visibility": Visibility.PUBLIC,
+        "draft": draft.body if draft else "",
+        "draft_visibility": draft.visibility if draft else Visibility.PUBLIC,
+        "draft_files": list(draft.attachments.all()) if draft else [],
         "action": "",
         **_errors_context(None),
         **problem_context(user, ticket),
@@ -353,15 +386,30 @@ def ticket_presence(request: AuthedRequest, number: str) -> HttpResponse:
 
 
 def _reply(request: AuthedRequest, ticket: Ticket) -> None:
-    visibility = Visibility.INTERNAL if request.POST.get("visibility") == "internal" else Visibility.PUBLIC
-    services.message_add(
+    drafts.reply_send(
         actor=request.user,
         ticket=ticket,
         body=request.POST.get("body", ""),
-        visibility=visibility,
-        attachments=request.FILES.getlist("attachments"),
+        visibility=request.POST.get("visibility", Visibility.PUBLIC),
+        uploads=request.FILES.getlist("attachments"),
+        keep=[n for n in (forms.parse_int(v) for v in request.POST.getlist("keep_attachment")) if n],
         seen_version=forms.parse_int(request.POST.get("seen_version")),
     )
+
+
+@require_POST
+@staff_view("tickets.view_ticket")
+def reply_draft(request: AuthedRequest, number: str) -> HttpResponse:
+    """The reply box saves here as the agent types (htmx, debounced): 204, nothing to swap."""
+    ticket = access_ticket(request.user, number)
+    require_agent_write(request.user)
+    drafts.reply_draft_save(
+        actor=request.user,
+        ticket=ticket,
+        body=request.POST.get("body", ""),
+        visibility=request.POST.get("visibility", Visibility.PUBLIC),
+    )
+    return HttpResponse(status=204)
 
 
 def _assign(request: AuthedRequest, ticket: Ticket) -> None:
@@ -576,41 +624,26 @@ DONE = {
 }
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_view("tickets.view_ticket")
 def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
+    """POST: do ``action``, then redirect to the ticket (post/redirect/get). A refused action shows the
+    ticket page with the errors at this address; GET answers the same page with that form open, so
+    the address the browser shows after an error loads (reload, a pasted link, back)."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise NotFound(_("页面不存在"))
     ticket = access_ticket(request.user, number)
+    if request.method == "GET":
+        fresh = selectors.ticket_detail(request.user, number)
+        return render(request, "tickets/detail.html", _detail_context(request, fresh, action=action))
     require_agent_write(request.user)
     try:
         result = handler(request, ticket)
     except KefuError as exc:
         if not isinstance(exc, ValidationFailed | Conflict):
             raise
-        fresh = selectors.ticket_detail(request.user, number)
-        context = _detail_context(
-            request,
-            fresh,
-            action=action,
-            draft=request.POST.get("body", "") if action == "reply" else "",
-            draft_visibility=request.POST.get("visibility", Visibility.PUBLIC),
-            conflict=isinstance(exc, Conflict),
-            posted=request.POST,
-            **(
-                {
-                    "edit_values": request.POST,
-                    "category_fields": console.category_fields(
-                        console.category_by_code(request.POST.get("category", ""))
-                    ),
-                }
-                if action == "edit"
-                else {}
-            ),
-            **_errors_context(exc),
-        )
-        return render(request, "tickets/detail.html", context, status=_status_of(exc))
+        return _refused(request, ticket, action, exc)
     if isinstance(result, ShowPage):
         fresh = selectors.ticket_detail(request.user, number)
         context = _detail_context(request, fresh, action=action, posted=request.POST, **result.context)
@@ -621,6 +654,43 @@ def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpRespo
     messages.success(request, done)
     # A reopen past the window opens a follow-up ticket: go there.
     return redirect("ticket-detail", number=result.number if isinstance(result, Ticket) else number)
+
+
+def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError) -> HttpResponse:
+    """The ticket page again with the refusal, the form as it was posted and — for a reply — the draft:
+    held back by a conflict, its files are kept with the draft; refused for its content, the page says
+    the files were not kept (they may be what was refused)."""
+    uploads = request.FILES.getlist("attachments") if action == "reply" else []
+    files_dropped = False
+    if uploads and isinstance(exc, Conflict):
+        drafts.reply_draft_keep_files(
+            actor=request.user,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            visibility=request.POST.get("visibility", Visibility.PUBLIC),
+            files=uploads,
+        )
+    elif uploads:
+        files_dropped = True
+    fresh = selectors.ticket_detail(request.user, ticket.number)
+    context = _detail_context(
+        request,
+        fresh,
+        action=action,
+        conflict=isinstance(exc, Conflict),
+        files_dropped=files_dropped,
+        posted=request.POST,
+        **_errors_context(exc),
+    )
+    if action == "reply":
+        context["draft"] = request.POST.get("body", "")
+        context["draft_visibility"] = request.POST.get("visibility", Visibility.PUBLIC)
+    if action == "edit":
+        context["edit_values"] = request.POST
+        context["category_fields"] = console.category_fields(
+            console.category_by_code(request.POST.get("category", ""))
+        )
+    return render(request, "tickets/detail.html", context, status=_status_of(exc))
 
 
 # --- new ticket -----------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def test_patch_requires_version(api_as, agent, ticket):
 
 def test_stale_version_is_409_with_the_services_message(api_as, agent, ticket):
     stale = ticket.version
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": "high"})
+    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "客户催件"})
     client = api_as(agent)
     before = _state()
 
@@ -241,8 +241,19 @@ def test_stale_version_is_409_with_the_services_message(api_as, agent, ticket):
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "conflict"
-    assert "priority" in body["message"]
+    assert "把主题从 " in body["message"]
+    assert "客户催件" in body["message"]
     assert _state() == before
+
+
+def test_stale_version_changing_another_field_is_applied(api_as, agent, ticket):
+    stale = ticket.version
+    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": "high"})
+
+    response = api_as(agent).patch(f"/tickets/{ticket.number}", {"version": stale, "subject": "新主题"})
+
+    assert response.status_code == 200
+    assert (response.json()["subject"], response.json()["priority"]) == ("新主题", "high")
 
 
 @pytest.mark.parametrize("field", ["subject", "type", "priority", "custom_fields"])
@@ -430,7 +441,7 @@ def test_reply_to_a_closed_ticket_is_422(api_as, agent, ticket):
 
 def test_reply_composed_against_an_old_version_is_held(api_as, agent, ticket):
     seen = ticket.version
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": "urgent"})
+    services.ticket_transition(actor=agent, ticket=ticket, status=services.default_status("pending"))
     client = api_as(agent)
     before = _state()
 

@@ -288,10 +288,13 @@ def test_resolve_without_summary_is_refused(lead: User, problem: Ticket) -> None
     assert _state() == before
 
 
-def test_unknown_operation_is_404_and_get_is_405(lead: User, problem: Ticket) -> None:
+def test_unknown_operation_is_404_and_get_shows_the_ticket(lead: User, problem: Ticket) -> None:
     client = client_for(lead)
     assert client.post(f"/tickets/{problem.number}/problem/explode/").status_code == 404
-    assert client.get(f"/tickets/{problem.number}/problem/mark/").status_code == 405
+    # the address of a refused form loads: the ticket page with that form open
+    response = client.get(f"/tickets/{problem.number}/problem/rule/")
+    assert response.status_code == 200
+    assert problem.subject in response.text
 
 
 def test_english_problem_section_is_translated(lead: User, problem: Ticket) -> None:

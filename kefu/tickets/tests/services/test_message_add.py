@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.accounts.models import User
+from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditEvent, Notification
 from kefu.core.notifications import notify
@@ -139,7 +140,9 @@ def test_oversized_attachment_is_refused(agent: User, settings: Any) -> None:
 
 
 def test_mention_notifies_the_colleague_once(agent: User, colleague: User) -> None:
-    ticket = new_ticket(actor=agent)
+    team = TeamFactory()
+    MembershipFactory(team=team, user=colleague)
+    ticket = new_ticket(actor=agent, team=team)
 
     message = new_message(
         ticket=ticket,
@@ -187,20 +190,43 @@ def test_customer_reply_moves_waiting_ticket_back_to_open(agent: User, waiting: 
     assert ticket.status_category == StatusCategory.OPEN
 
 
-def test_held_reply_after_someone_changed_the_ticket(agent: User, colleague: User) -> None:
-    # given: the agent read version 1 and started typing; a colleague then changed the priority
+def test_held_reply_after_someone_else_wrote(agent: User, colleague: User) -> None:
+    # given: the agent read version 1 and started typing; a colleague then answered the customer
+    colleague.full_name = "王芳"
+    colleague.save()
     ticket = new_ticket(actor=agent)
-    services.ticket_update(
-        actor=colleague, ticket=ticket, version=None, changes={"priority": Priority.URGENT}
-    )
+    new_message(ticket=ticket, actor=colleague, body="已安排今天派送")
 
     # when: the agent sends with the version seen
     with pytest.raises(Conflict) as exc:
         new_message(ticket=ticket, actor=agent, body="预计明天送达", seen_version=1)
 
-    # then: nothing was sent, and the agent is told what changed
-    assert "priority" in exc.value.message
-    _nothing_stored(ticket, 2)
+    # then: nothing was sent, and the agent is told who wrote meanwhile
+    assert "王芳 在 " in exc.value.message
+    assert "回复了客户" in exc.value.message
+    assert Message.objects.count() == 1
+    ticket.refresh_from_db()
+    assert ticket.version == 2
+
+
+def test_a_reply_is_not_held_by_an_unrelated_change(agent: User, colleague: User) -> None:
+    # given: the agent read version 1; a colleague then changed the priority
+    ticket = new_ticket(actor=agent)
+    services.ticket_update(
+        actor=colleague, ticket=ticket, version=None, changes={"priority": Priority.URGENT}
+    )
+
+    # when / then: the reply goes out
+    assert new_message(ticket=ticket, actor=agent, body="预计明天送达", seen_version=1).pk
+
+
+def test_mention_of_someone_who_may_not_see_the_ticket_notifies_nobody(agent: User, colleague: User) -> None:
+    # given: a ticket of a team the colleague is not in
+    ticket = new_ticket(actor=agent, team=TeamFactory())
+
+    new_message(ticket=ticket, actor=agent, body="@wangfang 请看一下", visibility=Visibility.INTERNAL)
+
+    assert Notification.objects.count() == 0
 
 
 def test_reply_with_current_version_is_sent(agent: User) -> None:

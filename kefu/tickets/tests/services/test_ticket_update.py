@@ -11,7 +11,7 @@ from kefu.core.models import AuditEvent
 from kefu.customers.tests.factories import new_contact, new_customer
 from kefu.tickets import services
 from kefu.tickets.enums import Priority
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Status, Ticket
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, closed_ticket, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -30,25 +30,79 @@ def test_update_bumps_version_and_audits_old_and_new(agent: User) -> None:
 
     assert (updated.version, updated.priority, updated.subject) == (2, Priority.URGENT, "催件")
     event = AuditEvent.objects.filter(object_id=str(ticket.pk)).latest("id")
-    assert event.changes == {"priority": ["normal", "urgent"], "subject": ["货物未按时送达", "催件"]}
+    assert event.changes == {
+        "priority": ["normal", "urgent"],
+        "subject": ["货物未按时送达", "催件"],
+        "version": [1, 2],  # the version it made: what a conflict check reads
+    }
     assert event.actor == agent
 
 
-def test_stale_version_is_a_conflict_naming_the_changed_fields(agent: User, colleague: User) -> None:
-    # given: both open version 1; the colleague changes the priority first
+def test_stale_version_on_the_same_field_is_a_conflict_in_plain_words(agent: User, colleague: User) -> None:
+    # given: both open version 1; 王芳 raises the priority first
+    colleague.full_name = "王芳"
+    colleague.save()
     ticket = new_ticket(actor=agent)
     services.ticket_update(actor=colleague, ticket=ticket, version=1, changes={"priority": Priority.HIGH})
     events = AuditEvent.objects.count()
 
-    # when: the agent saves the subject against version 1
+    # when: the agent sets the priority too, against version 1
     with pytest.raises(Conflict) as exc:
-        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"subject": "新主题"})
+        services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"priority": Priority.URGENT})
 
-    # then: the error names the changed field, and nothing changed
-    assert "priority" in exc.value.message
+    # then: the error says who changed what, from what to what; nothing changed
+    assert "王芳 在 " in exc.value.message
+    assert "把优先级从 普通 改为 高" in exc.value.message
     ticket.refresh_from_db()
-    assert (ticket.subject, ticket.version) == ("货物未按时送达", 2)
+    assert (ticket.priority, ticket.version) == (Priority.HIGH, 2)
     assert AuditEvent.objects.count() == events
+
+
+def test_stale_version_on_another_field_is_no_conflict(agent: User, colleague: User) -> None:
+    # given: both open version 1; the colleague changes the priority first
+    ticket = new_ticket(actor=agent)
+    services.ticket_update(actor=colleague, ticket=ticket, version=1, changes={"priority": Priority.HIGH})
+
+    # when: the agent saves the subject against version 1
+    updated = services.ticket_update(actor=agent, ticket=ticket, version=1, changes={"subject": "新主题"})
+
+    # then: both changes hold
+    assert (updated.subject, updated.priority, updated.version) == ("新主题", Priority.HIGH, 3)
+
+
+def test_a_stale_form_that_would_undo_a_change_is_a_conflict(agent: User, colleague: User) -> None:
+    # given: the agent's form still shows priority "normal"; the colleague set "high" since
+    ticket = new_ticket(actor=agent)
+    services.ticket_update(actor=colleague, ticket=ticket, version=1, changes={"priority": Priority.HIGH})
+
+    # when: the agent's form posts every field as it showed them, with a new subject
+    with pytest.raises(Conflict) as exc:
+        services.ticket_update(
+            actor=agent, ticket=ticket, version=1, changes={"subject": "新主题", "priority": Priority.NORMAL}
+        )
+
+    # then: saving would silently undo the colleague's change: held, nothing changed
+    assert "优先级" in exc.value.message
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.priority) == ("货物未按时送达", Priority.HIGH)
+
+
+def test_an_assignment_does_not_hold_back_a_status_change(agent: User, colleague: User) -> None:
+    # given: both open version 1 of a new ticket; the colleague takes it (assignee, and status → open)
+    ticket = new_ticket(actor=agent)
+    services.ticket_assign(actor=colleague, ticket=ticket, assignee=colleague, version=1)
+    waiting = Status.objects.get(code="waiting-customer")
+
+    # when: the agent, still on version 1, sets "waiting on customer"
+    # then: the status change from 新建 (new) → 处理中 is a real conflict on the same field …
+    with pytest.raises(Conflict) as exc:
+        services.ticket_transition(actor=agent, ticket=ticket, status=waiting, version=1)
+    assert "状态" in exc.value.message
+    # … but after only an assignment, the status change goes through
+    current = Ticket.objects.get(pk=ticket.pk).version
+    services.ticket_assign(actor=colleague, ticket=ticket, assignee=agent, version=current)
+    moved = services.ticket_transition(actor=agent, ticket=ticket, status=waiting, version=current)
+    assert (moved.status.code, moved.assignee) == ("waiting-customer", agent)
 
 
 def test_concurrent_tag_edits_merge(agent: User, colleague: User) -> None:
