@@ -244,6 +244,9 @@ KEFU_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEFU_CHANGES_SETTLE_SECONDS", 
 # Hours an API Idempotency-Key is remembered: a retry within it gets the first response; after it the key
 # is forgotten (runs as new) and the worker's hourly maintenance task deletes it.
 KEFU_IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+# Seconds between two refreshes of the notification bell's unread count on every open staff page (one
+# indexed query each): lower is fresher, higher is fewer requests.
+KEFU_NOTIFICATION_POLL_SECONDS = int(os.environ.get("KEFU_NOTIFICATION_POLL_SECONDS", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEFU_API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from kefu.core import notifications
@@ -24,6 +25,7 @@ class Bell:
 
     def __init__(self, user: Any) -> None:
         self.user = user
+        self.poll_seconds = settings.KEFU_NOTIFICATION_POLL_SECONDS
 
     @cached_property
     def count(self) -> int:

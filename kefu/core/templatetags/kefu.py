@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -32,3 +36,24 @@ def display(obj: Any, field_name: str) -> str:
     field = obj._meta.get_field(field_name)
     value = getattr(obj, field.attname)
     return _choice_labels(field, get_language() or "").get(value, str(value))
+
+
+def _just_now(moment: dt.datetime) -> bool:
+    return (timezone.now() - moment).total_seconds() < 60
+
+
+@register.filter
+def age(moment: dt.datetime | None) -> str:
+    """How long ago ``moment`` was, in the largest unit (``3 小时`` / ``3 hours``); under a minute:
+    ``刚刚`` / ``just now``."""
+    if moment is None:
+        return "—"
+    return _("刚刚") if _just_now(moment) else timesince(moment, depth=1)
+
+
+@register.filter
+def ago(moment: dt.datetime | None) -> str:
+    """``3 小时前`` / ``3 hours ago``; under a minute: ``刚刚`` / ``just now``."""
+    if moment is None:
+        return "—"
+    return _("刚刚") if _just_now(moment) else _("%(age)s前") % {"age": timesince(moment, depth=1)}

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.timesince import timesince
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -30,14 +26,3 @@ def field_label(spec: Any) -> str:
     if spec.label_en and (get_language() or "").startswith("en"):
         return str(spec.label_en)
     return str(spec.label)
-
-
-@register.filter
-def age(moment: dt.datetime | None) -> str:
-    """How long ago ``moment`` was, in the largest unit (``3 小时`` / ``3 hours``); under a minute:
-    ``刚刚`` / ``just now``."""
-    if moment is None:
-        return "—"
-    if (timezone.now() - moment).total_seconds() < 60:
-        return _("刚刚")
-    return timesince(moment, depth=1)

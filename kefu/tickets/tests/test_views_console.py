@@ -125,7 +125,12 @@ def test_files_of_a_reply_held_by_a_conflict_are_kept_and_sent_next_time(as_agen
     ticket.refresh_from_db()
     sent = as_agent.post(
         f"/tickets/{ticket.number}/reply/",
-        {"body": "请查收签收单", "visibility": "public", "seen_version": ticket.version, "keep_attachment": kept.pk},
+        {
+            "body": "请查收签收单",
+            "visibility": "public",
+            "seen_version": ticket.version,
+            "keep_attachment": kept.pk,
+        },
     )
 
     # then: the reply carries the file; the draft and its copy are gone

@@ -43,7 +43,11 @@ def test_assignment_notifies_the_assignee_in_their_language(member: Callable[...
     services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
 
     notification = Notification.objects.get()
-    assert (notification.user, notification.kind, notification.url) == (agent, "assigned", f"/tickets/{ticket.number}/")
+    assert (notification.user, notification.kind, notification.url) == (
+        agent,
+        "assigned",
+        f"/tickets/{ticket.number}/",
+    )
     assert text_of(notification) == f"王芳 把工单 {ticket.number} 分配给了你：冷链货物延误"
     with translation.override("en"):
         assert text_of(notification) == f"王芳 assigned ticket {ticket.number} to you: 冷链货物延误"
