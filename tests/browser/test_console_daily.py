@@ -166,7 +166,9 @@ def test_queue_sorts_by_a_header_click(new_page, log_in, desk, locale):
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
-def test_a_reply_held_by_a_conflict_keeps_its_file_and_says_who_wrote(new_page, log_in, desk, locale, tmp_path):
+def test_a_reply_held_by_a_conflict_keeps_its_file_and_says_who_wrote(
+    new_page, log_in, desk, locale, tmp_path
+):
     team, agent, lead = desk
     ticket = new_ticket(actor=agent, team=team, subject="冷链货物延误两天")
     page = new_page(locale=locale)

@@ -215,7 +215,9 @@ def test_queue_sorts_by_age_with_keyset_pages(as_agent, agent, team, settings, m
     # the next page continues the same order
     import re
 
-    cursor = re.search(r"cursor=([\w-]+)", oldest_first.text).group(1)
+    found = re.search(r"cursor=([\w-]+)", oldest_first.text)
+    assert found is not None
+    cursor = found.group(1)
     assert "sort=created" in oldest_first.text.split("cursor=")[0].rsplit('href="', 1)[1]
     second = as_agent.get(f"/tickets/?sort=created&cursor={cursor}")
     assert _numbers(second) == [made[2].number, made[3].number]
