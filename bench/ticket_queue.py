@@ -67,7 +67,7 @@ def main() -> int:
     from kefu.asgi import settle_heap
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
-    from kefu.tickets import selectors
+    from kefu.tickets import forms, selectors
     from kefu.tickets.models import Ticket, TicketWaybill
 
     have = Ticket.objects.count()
@@ -104,7 +104,8 @@ def main() -> int:
         TicketWaybill.objects.filter(ticket_id__in=sample_ids).values_list("waybill_no", flat=True)
     )
     F = selectors.TicketFilters  # noqa: N806
-    cases: dict[str, tuple[Any, str, Callable[[int], Any]]] = {
+    none: Callable[[int], Any] = lambda i: None  # noqa: E731
+    cases: dict[str, tuple[Any, str, Callable[[int], Any]] | tuple[Any, str, Callable[[int], Any], str]] = {
         "mine": (agent, "mine", lambda i: None),
         "team": (agent, "team", lambda i: None),
         "unassigned": (manager, "unassigned", lambda i: None),
@@ -118,17 +119,34 @@ def main() -> int:
         "q-waybill": (manager, "all", lambda i: F(q=waybills[i % len(waybills)])),
         "q-number": (manager, "all", lambda i: F(q=numbers[i % len(numbers)])),
         "team+q": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)])),
+        # The console's column sorts (forms.SORTS): by creation (the id), oldest or newest first, and by
+        # last update oldest first.
+        "team, oldest": (agent, "team", none, "created"),
+        "team, newest created": (agent, "team", none, "-created"),
+        "mine, oldest": (agent, "mine", none, "created"),
+        "unassigned, oldest": (manager, "unassigned", none, "created"),
+        "all, oldest": (manager, "all", none, "created"),
+        "all, newest created": (manager, "all", none, "-created"),
+        "all, updated asc": (manager, "all", none, "updated"),
+        "open, oldest": (manager, "all", lambda i: F(status_category=["open"]), "created"),
+        "team+q, oldest": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)]), "created"),
     }
     if args.only:
         cases = {k: v for k, v in cases.items() if k in args.only.split(",")}
 
+    def query(case: str, i: int) -> Any:
+        user, queue, filters, *sort = cases[case]
+        queryset = selectors.ticket_list(user, queue=queue, filters=filters(i))
+        return forms.ordered(queryset, sort[0] if sort else forms.DEFAULT_SORT)
+
     def run(case: str, i: int) -> int:
-        user, queue, filters = cases[case]
-        return len(list(selectors.ticket_list(user, queue=queue, filters=filters(i))[:PAGE]))
+        user, queue, filters, *sort = cases[case]
+        queryset = selectors.ticket_list(user, queue=queue, filters=filters(i))
+        return len(forms.page_of(queryset, "", sort[0] if sort else forms.DEFAULT_SORT)[0])
 
     if args.explain:
-        for case, (user, queue, filters) in cases.items():
-            queryset = selectors.ticket_list(user, queue=queue, filters=filters(0))[:PAGE]
+        for case in cases:
+            queryset = query(case, 0)[:PAGE]
             print(f"\n-- {case}")
             print(queryset.explain(analyze=True) if connection.vendor == "postgresql" else queryset.explain())
 
@@ -156,7 +174,7 @@ def main() -> int:
             ]
         )
     print(f"{database}; {have:,} tickets")
-    print("\nQueue query + first page of 50 (selectors.ticket_list):\n")
+    print("\nQueue query + first page of 50 (selectors.ticket_list, forms.page_of):\n")
     print(table(["case", "calls", "rows", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows))
 
     if args.pages:
@@ -166,6 +184,7 @@ def main() -> int:
             "queue page: mine": lambda i: "/tickets/?queue=mine",
             "queue page: team": lambda i: "/tickets/?queue=team",
             "queue page: team, q": lambda i: f"/tickets/?queue=team&q={COMMON[i % len(COMMON)]}",
+            "queue page: team, oldest first": lambda i: "/tickets/?queue=team&sort=created",
             "queue rows (htmx): team": lambda i: "/tickets/?queue=team",
             "queue counts (htmx)": lambda i: "/tickets/counts/?queue=team",
             "queue counts (htmx), manager": lambda i: "/tickets/counts/?queue=all",

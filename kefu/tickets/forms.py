@@ -86,6 +86,13 @@ def parse_sort(value: str) -> str:
     return value if value in SORTS else DEFAULT_SORT
 
 
+def ordered(queryset: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    """``queryset`` in ``sort`` order, as ``page_of`` reads it (for plans and benchmarks)."""
+    by, descending = SORTS[parse_sort(sort)]
+    sign = "-" if descending else ""
+    return queryset.order_by(*([f"{sign}pk"] if by is None else [f"{sign}{by}", f"{sign}pk"]))
+
+
 def page_of(
     queryset: QuerySet[Ticket], cursor: str, sort: str = DEFAULT_SORT
 ) -> tuple[list[Ticket], str | None]:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import Conflict, KefuError, ValidationFailed
 from kefu.core.web import AuthedRequest, form_errors, portal_view
@@ -94,11 +94,17 @@ def portal_ticket_attachment(request: AuthedRequest, number: str, public_id: str
     return attachment_response(console.attachment_of(ticket, public_id, public_only=True))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @portal_view
 def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
+    """POST: the action, then back to the ticket. A refused one shows the ticket with the errors at this
+    address; a GET of it shows the ticket, so the address loads after an error too."""
     ticket = access_ticket(request.user, number)
     user = request.user
+    if action not in ("reply", "accept", "reject"):
+        return render(request, "404.html", status=404)
+    if request.method == "GET":
+        return _detail(request, selectors.ticket_detail(user, number), action=action)
     result: Ticket | None = None
     try:
         if action == "reply":
@@ -114,13 +120,11 @@ def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> Ht
         elif action == "accept":
             services.resolution_accept(actor=user, ticket=ticket)
             done = _("感谢确认，工单已关闭")
-        elif action == "reject":
+        else:
             result = services.resolution_reject(
                 actor=user, ticket=ticket, reason=request.POST.get("reason", "")
             )
             done = _("已重新打开工单，客服会尽快跟进")
-        else:
-            return render(request, "404.html", status=404)
     except (ValidationFailed, Conflict) as exc:
         return _detail(
             request,

@@ -249,3 +249,18 @@ def test_the_age_column_in_both_languages(as_agent, agent, team):
     assert ">3\xa0日</td>" in chinese.text
     assert ">Age" in english.text
     assert ">3\xa0days</td>" in english.text
+
+
+def test_after_a_refused_portal_reply_the_address_loads(agent, team):
+    from kefu.customers.tests.factories import PortalAccountFactory, new_customer
+
+    account = PortalAccountFactory(customer=new_customer(name="顺达冷链"))
+    ticket = new_ticket(actor=agent, team=team, subject="冷链货物延误", customer=account.customer)
+    portal = UserClient(account.user)
+
+    assert portal.post(f"/portal/tickets/{ticket.number}/reply/", {"body": ""}).status_code == 422
+    response = portal.get(f"/portal/tickets/{ticket.number}/reply/")
+
+    assert response.status_code == 200
+    assert "冷链货物延误" in response.text
+    assert portal.get(f"/portal/tickets/{ticket.number}/explode/").status_code == 404
