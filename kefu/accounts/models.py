@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.enums import STAFF_ROLES, Availability, Role
+from kefu.core.i18n import pick
 
 
 class Skill(models.Model):
@@ -25,7 +26,7 @@ class Skill(models.Model):
         ordering = ("code",)
 
     def __str__(self) -> str:
-        return self.name
+        return pick(self.name, self.name_en)
 
 
 class User(AbstractUser):
@@ -70,6 +71,7 @@ class Team(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     description = models.TextField(_("职责"), blank=True)
+    description_en = models.TextField(_("英文职责"), blank=True)
     skills = models.ManyToManyField(Skill, verbose_name=_("技能"), blank=True, related_name="teams")
     members: models.ManyToManyField[User, TeamMembership] = models.ManyToManyField(
         User, verbose_name=_("成员"), through="TeamMembership", related_name="teams", blank=True
@@ -81,7 +83,11 @@ class Team(models.Model):
         ordering = ("name",)
 
     def __str__(self) -> str:
-        return self.name
+        return pick(self.name, self.name_en)
+
+    @property
+    def localized_description(self) -> str:
+        return pick(self.description, self.description_en)
 
 
 class TeamMembership(models.Model):

@@ -14,6 +14,7 @@ from kefu.core.audit import recent_events
 from kefu.core.errors import ValidationFailed
 from kefu.core.web import AuthedRequest, audit_for_display, staff_view
 from kefu.customers.access import may_view_personal_data
+from kefu.tickets import workspace
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -35,6 +36,13 @@ def _staff_home(request: AuthedRequest) -> HttpResponse:
         "now": timezone.now(),
         "show_due": user.role in (Role.AGENT, Role.LEAD),
     }
+    if user.has_perm("tickets.view_ticket"):
+        if user.role == Role.AGENT:
+            context["ticket_figures"] = workspace.agent_figures(user)
+        elif user.role == Role.LEAD:
+            context["ticket_figures"] = workspace.lead_figures(user)
+        else:
+            context["ticket_figures"], context["team_figures"] = workspace.desk_figures(user)
     if user.role == Role.AGENT:
         context["due"] = selectors.first_contacts_due(agents=[user])
         context["due_counts"] = selectors.first_contact_counts(agents=[user])

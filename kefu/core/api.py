@@ -5,12 +5,14 @@ Every error leaves the API as ``{"code": str, "message": str, "fields": {field: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -62,6 +64,62 @@ def _field_path(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+# pydantic's error types (https://docs.pydantic.dev/latest/errors/validation_errors/) → a message in the
+# request's language; ``ctx`` fills the placeholders. Types not listed get a generic message.
+_SCHEMA_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("必填字段"),
+    "extra_forbidden": gettext_lazy("不允许的字段"),
+    "string_type": gettext_lazy("必须是字符串"),
+    "string_too_short": gettext_lazy("至少 %(min_length)s 个字符"),
+    "string_too_long": gettext_lazy("最多 %(max_length)s 个字符"),
+    "string_pattern_mismatch": gettext_lazy("格式不符合要求"),
+    "too_short": gettext_lazy("至少 %(min_length)s 项"),
+    "too_long": gettext_lazy("最多 %(max_length)s 项"),
+    "int_type": gettext_lazy("必须是整数"),
+    "int_parsing": gettext_lazy("必须是整数"),
+    "int_from_float": gettext_lazy("必须是整数"),
+    "float_type": gettext_lazy("必须是数字"),
+    "float_parsing": gettext_lazy("必须是数字"),
+    "decimal_type": gettext_lazy("必须是数字"),
+    "decimal_parsing": gettext_lazy("必须是数字"),
+    "bool_type": gettext_lazy("必须是 true 或 false"),
+    "bool_parsing": gettext_lazy("必须是 true 或 false"),
+    "list_type": gettext_lazy("必须是列表"),
+    "dict_type": gettext_lazy("必须是对象"),
+    "model_type": gettext_lazy("必须是对象"),
+    "model_attributes_type": gettext_lazy("必须是对象"),
+    "enum": gettext_lazy("可选值：%(expected)s"),
+    "literal_error": gettext_lazy("可选值：%(expected)s"),
+    "greater_than": gettext_lazy("必须大于 %(gt)s"),
+    "greater_than_equal": gettext_lazy("不能小于 %(ge)s"),
+    "less_than": gettext_lazy("必须小于 %(lt)s"),
+    "less_than_equal": gettext_lazy("不能大于 %(le)s"),
+    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+    "datetime_type": gettext_lazy("时间格式应为 ISO 8601，例如 2026-12-02T09:30:00+08:00"),
+    "datetime_parsing": gettext_lazy("时间格式应为 ISO 8601，例如 2026-12-02T09:30:00+08:00"),
+    "datetime_from_date_parsing": gettext_lazy("时间格式应为 ISO 8601，例如 2026-12-02T09:30:00+08:00"),
+    "json_invalid": gettext_lazy("JSON 格式无效"),
+    "json_type": gettext_lazy("JSON 格式无效"),
+}
+
+
+def schema_error_message(err: Mapping[str, Any]) -> str:
+    """One pydantic error as a message in the active language. A ``ValueError`` raised by our own
+    validators carries a translated message already: it is kept, without pydantic's prefix."""
+    kind = str(err.get("type", ""))
+    if kind == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    template = _SCHEMA_MESSAGES.get(kind)
+    if template is None:
+        return _("取值无效")
+    try:
+        return str(template) % dict(err.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return _("取值无效")
+
+
 def error_response(
     api: NinjaAPI,
     request: HttpRequest,
@@ -91,9 +149,7 @@ def build_api(**kwargs: Any) -> NinjaAPI:
         fields: dict[str, list[str]] = {}
         for err in exc.errors:
             name = _field_path(list(err.get("loc", ())))
-            kind = err.get("type", "")
-            msg = _("不允许的字段") if kind == "extra_forbidden" else err.get("msg", "invalid")
-            fields.setdefault(name, []).append(msg)
+            fields.setdefault(name, []).append(schema_error_message(err))
         return error_response(
             api,
             request,

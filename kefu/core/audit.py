@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
+from kefu.core.i18n import canonical
 from kefu.core.models import ActorKind, AuditAction, AuditEvent
 
 Changes = dict[str, list[Any]]
@@ -21,7 +22,7 @@ Changes = dict[str, list[Any]]
 def plain(value: Any) -> Any:
     """Make a field value JSON-friendly and readable in the timeline."""
     if isinstance(value, models.Model):
-        return str(value)
+        return canonical(lambda: str(value))  # reference data names itself in the reader's language
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -74,7 +75,7 @@ def record(
         action=action,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
         object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_repr=canonical(lambda: str(obj))[:200],
         changes=dict(changes or {}),
     )
 

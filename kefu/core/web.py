@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +19,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
+from kefu.core.i18n import canonical, in_english
 from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.phones import display_phone
@@ -124,16 +125,25 @@ def _field(model: type[Model] | None, name: str) -> Any:
         return None
 
 
-def _shown(value: Any, *, field: Any, name: str, mask: Callable[[str], str] | None) -> str:
+def _shown(
+    value: Any,
+    *,
+    field: Any,
+    name: str,
+    mask: Callable[[str], str] | None,
+    names: Mapping[str, str] | None = None,
+) -> str:
     if value is None or value in ("", []):
         return EMPTY
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
     if isinstance(value, list):
-        return "、".join(_shown(v, field=None, name=name, mask=mask) for v in value)
+        return _("、").join(_shown(v, field=None, name=name, mask=mask, names=names) for v in value)
     text = str(value)
     if mask:
         return mask(text)
+    if names and text in names:
+        return names[text]
     choices = dict(getattr(field, "flatchoices", None) or ())
     if text in choices:
         return str(choices[text])
@@ -148,12 +158,28 @@ def _shown(value: Any, *, field: Any, name: str, mask: Callable[[str], str] | No
     return text
 
 
+def _reference_names(
+    model: type[Model] | None, name: str, cache: dict[Any, dict[str, str]]
+) -> dict[str, str]:
+    """For a field pointing at bilingual reference data (a status, team, category, tag, …): the name the
+    audit log stored (in the site language, kefu.core.i18n) → the name in the reader's language. Read
+    once per model and call, on English pages only."""
+    related = getattr(_field(model, name), "related_model", None)
+    if related is None or not in_english() or not any(f.name == "name_en" for f in related._meta.fields):
+        return {}
+    if related not in cache:
+        rows = list(related._default_manager.all())
+        cache[related] = {canonical(lambda row=row: str(row)): str(row) for row in rows}
+    return cache[related]
+
+
 def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[AuditEvent]:
     """Events ready for a timeline. Each gets ``shown_changes``: a list of :class:`Change` labelled with
     the field's verbose name and showing choice labels, local times and formatted phone numbers; fields
     left empty on both sides are left out. Unless ``reveal``, personal data (contact names, phones,
     e-mail, WeChat ids, addresses) is masked exactly as on the page itself."""
     shown: list[AuditEvent] = []
+    reference_names: dict[Any, dict[str, str]] = {}
     for event in events:
         content_type = event.content_type
         key = (content_type.app_label, content_type.model)
@@ -164,8 +190,9 @@ def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[Aud
             for name, pair in event.changes.items():
                 old, new = [*pair, None, None][:2] if isinstance(pair, list | tuple) else (None, pair)
                 field = _field(model, name)
-                before = _shown(old, field=field, name=name, mask=masks.get(name))
-                after = _shown(new, field=field, name=name, mask=masks.get(name))
+                names = _reference_names(model, name, reference_names)
+                before = _shown(old, field=field, name=name, mask=masks.get(name), names=names)
+                after = _shown(new, field=field, name=name, mask=masks.get(name), names=names)
                 if before == after == EMPTY:
                     continue
                 label = str(getattr(field, "verbose_name", name)) if field is not None else name

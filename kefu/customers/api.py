@@ -122,7 +122,7 @@ class NoteOut(Schema):
     created_at: dt.datetime
 
 
-class AssignIn(Strict):
+class AccountAgentIn(Strict):
     agent_id: int | None = Field(None, description="Omit to let kefu choose by load and skills")
 
 
@@ -259,7 +259,7 @@ def update_customer(request: HttpRequest, public_id: str, payload: CustomerPatch
 
 
 @router.post("/{public_id}/assign", response=CustomerOut, summary="Assign the account agent")
-def assign_customer(request: HttpRequest, public_id: str, payload: AssignIn) -> dict[str, Any]:
+def assign_customer(request: HttpRequest, public_id: str, payload: AccountAgentIn) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.assign_account_agent")
     agent = None

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.i18n import pick
 from kefu.core.ids import new_public_id
 from kefu.customers.enums import (
     ContactChannel,
@@ -41,7 +42,7 @@ class Segment(models.Model):
         ordering = ("code",)
 
     def __str__(self) -> str:
-        return self.name
+        return pick(self.name, self.name_en)
 
 
 class Customer(models.Model):

@@ -26,7 +26,8 @@ class StatusAdmin(AuditedAdmin[Status]):
 
 @admin.register(Tag)
 class TagAdmin(AuditedAdmin[Tag]):
-    search_fields = ("name",)
+    list_display = ("name", "name_en")
+    search_fields = ("name", "name_en")
 
 
 @admin.register(SavedView)

@@ -38,6 +38,7 @@ from kefu.tickets.enums import (
     Visibility,
 )
 from kefu.tickets.models import Category, IncidentRule, Message, Subtask, Ticket, TicketLink, TicketWaybill
+from kefu.tickets.waybills import waybills_clean
 
 # Departments whose hand-off must say whom to call at the carrier and show the tracking evidence.
 CARRIER_DEPARTMENTS = frozenset({Department.TRANSPORT, Department.CARRIER})
@@ -504,7 +505,7 @@ def _link_incidents(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket])
 @transaction.atomic
 def incidents_link_by_waybill(*, actor: Any, problem: Ticket, waybill_nos: Sequence[str]) -> list[Ticket]:
     """Bulk-link the not-yet-linked, unclosed tickets about any of ``waybill_nos``."""
-    numbers = services._clean_waybills(waybill_nos)
+    numbers = waybills_clean(waybill_nos)
     if not numbers:
         raise ValidationFailed.for_field("waybills", _("请至少填写一个运单号"))
     candidates = (
@@ -635,7 +636,7 @@ def incident_rule_set(
     errors: dict[str, list[str]] = {}
     numbers: list[str] = []
     try:
-        numbers = services._clean_waybills(waybills)
+        numbers = waybills_clean(waybills)
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if len(numbers) > MAX_RULE_WAYBILLS:

@@ -42,6 +42,10 @@ def teams_of(user: Any) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).order_by("name")
 
 
+def teams() -> QuerySet[Team]:
+    return Team.objects.order_by("name")
+
+
 def statuses() -> QuerySet[Status]:
     return Status.objects.all()
 

@@ -9,9 +9,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy
 
 from kefu.core.pagination import keyset_page
-from kefu.tickets.enums import FieldKind
+from kefu.tickets.enums import ACTIVE_CATEGORIES, FieldKind, StatusCategory
 from kefu.tickets.models import CustomField, Ticket
 from kefu.tickets.selectors import TicketFilters
 
@@ -24,6 +25,7 @@ FILTER_KEYS = (
     "channel",
     "customer",
     "assignee",
+    "team",
     "tags",
     "created_from",
     "created_to",
@@ -44,17 +46,39 @@ def _list(data: QueryDict, key: str) -> list[str]:
     return [v for v in data.getlist(key) if v]
 
 
+# Groups of status categories the queue's status filter offers besides single ones (the workspace's
+# figures link to them): value → (label, categories).
+STATUS_GROUPS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "active": (gettext_lazy("未完成"), ACTIVE_CATEGORIES),
+    "ours": (gettext_lazy("等待我方处理"), (StatusCategory.NEW, StatusCategory.OPEN)),
+}
+
+
+def _status_categories(data: QueryDict) -> list[str]:
+    values: list[str] = []
+    for value in _list(data, "status_category"):
+        values.extend(STATUS_GROUPS[value][1] if value in STATUS_GROUPS else [value])
+    return list(dict.fromkeys(values))
+
+
+def status_group(data: QueryDict) -> str:
+    """The status group the query names (``""`` for none)."""
+    return next((v for v in _list(data, "status_category") if v in STATUS_GROUPS), "")
+
+
 def parse_filters(data: QueryDict) -> TicketFilters:
     assignee = data.get("assignee", "")
+    team = data.get("team", "")
     tags = [t.strip() for v in _list(data, "tags") for t in v.split(",") if t.strip()]
     return TicketFilters(
-        status_category=_list(data, "status_category"),
+        status_category=_status_categories(data),
         type=_list(data, "type"),
         category=_list(data, "category"),
         priority=_list(data, "priority"),
         channel=_list(data, "channel"),
         customer=data.get("customer", "").strip()[:32],
         assignee=int(assignee) if assignee.isdigit() else None,
+        team=int(team) if team.isdigit() else None,
         tags=tags,
         created_from=_day(data.get("created_from", "")),
         created_to=_day(data.get("created_to", ""), end=True),
@@ -125,10 +149,6 @@ def parse_custom_fields(data: QueryDict, fields: list[CustomField]) -> dict[str,
         else:
             values[spec.key] = raw
     return values
-
-
-def parse_waybills(value: str) -> list[str]:
-    return [w for w in value.replace("，", ",").replace("\n", ",").replace(" ", ",").split(",") if w.strip()]
 
 
 def parse_int(value: str | None) -> int | None:

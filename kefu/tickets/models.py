@@ -3,11 +3,15 @@ cross-department work orders (协作单), links, and the configuration they are 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.i18n import pick
 from kefu.core.ids import new_public_id
 from kefu.tickets.enums import (
     ACTIVE_CATEGORIES,
@@ -58,7 +62,8 @@ class Category(models.Model):
         ordering = ("position", "code")
 
     def __str__(self) -> str:
-        return f"{self.parent} / {self.name}" if self.parent_id else self.name
+        name = pick(self.name, self.name_en)
+        return f"{self.parent} / {name}" if self.parent_id else name
 
 
 class CustomField(models.Model):
@@ -72,6 +77,12 @@ class CustomField(models.Model):
     label_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     kind = models.CharField(_("类型"), max_length=16, choices=FieldKind.choices, default=FieldKind.TEXT)
     choices = models.JSONField(_("可选值"), default=list, blank=True, help_text=_("选项类型的可选值列表"))
+    choices_en = models.JSONField(
+        _("可选值英文名称"),
+        default=list,
+        blank=True,
+        help_text=_("与可选值一一对应的英文名称，顺序相同；留空的显示中文"),
+    )
     required = models.BooleanField(_("必填"), default=False)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
 
@@ -82,7 +93,38 @@ class CustomField(models.Model):
         constraints = [models.UniqueConstraint(fields=["category", "key"], name="custom_field_key_unique")]
 
     def __str__(self) -> str:
-        return f"{self.category.name} · {self.label}"
+        return f"{self.category} · {self.localized_label}"
+
+    def clean(self) -> None:
+        if self.choices_en and len(self.choices_en) != len(self.choices or []):
+            raise ValidationError(
+                {"choices_en": _("英文名称须与可选值一一对应（%(n)s 个）") % {"n": len(self.choices or [])}}
+            )
+
+    @property
+    def localized_label(self) -> str:
+        return pick(self.label, self.label_en)
+
+    def choice_label(self, value: Any) -> str:
+        """A stored choice as the reader's language names it (the value itself when it is not a choice
+        or has no English name)."""
+        if value in self.choices:
+            names = list(self.choices_en or [])
+            index = self.choices.index(value)
+            return pick(value, names[index] if index < len(names) else "")
+        return str(value)
+
+    def choice_value(self, given: Any) -> Any:
+        """The stored choice ``given`` names, in either language (an integration may send the English
+        name it was shown); ``given`` itself when it names none."""
+        if given in self.choices:
+            return given
+        names = list(self.choices_en or [])
+        return (
+            self.choices[names.index(given)]
+            if given in names and names.index(given) < len(self.choices)
+            else given
+        )
 
 
 class Status(models.Model):
@@ -102,11 +144,12 @@ class Status(models.Model):
         ordering = ("position", "code")
 
     def __str__(self) -> str:
-        return self.name
+        return pick(self.name, self.name_en)
 
 
 class Tag(models.Model):
     name = models.CharField(_("名称"), max_length=32, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("标签")
@@ -114,7 +157,7 @@ class Tag(models.Model):
         ordering = ("name",)
 
     def __str__(self) -> str:
-        return self.name
+        return pick(self.name, self.name_en)
 
 
 # Active tickets, as the partial indexes and the queues say it (the same words, in the same order).

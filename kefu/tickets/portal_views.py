@@ -11,19 +11,16 @@ from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import Conflict, KefuError, ValidationFailed
 from kefu.core.web import AuthedRequest, form_errors, portal_view
-from kefu.tickets import console, forms, selectors, services
+from kefu.tickets import console, forms, selectors, services, waybills
 from kefu.tickets.access import access_ticket
 from kefu.tickets.enums import (
-    ACTIVE_CATEGORIES,
     AuthorKind,
     Channel,
     Priority,
-    StatusCategory,
     TicketType,
     Visibility,
 )
 from kefu.tickets.models import Ticket
-from kefu.tickets.selectors import TicketFilters
 from kefu.tickets.views import attachment_response
 
 
@@ -39,16 +36,16 @@ def _errors(exc: KefuError | None) -> dict[str, object]:
 
 @portal_view
 def portal_ticket_list(request: AuthedRequest) -> HttpResponse:
-    state = request.GET.get("state", "open")
-    filters = TicketFilters(
-        status_category=list(ACTIVE_CATEGORIES) if state == "open" else ([] if state == "all" else [state]),
-        q=request.GET.get("q", "")[:100],
-    )
+    state = request.GET.get("state", "")
+    if state not in selectors.PORTAL_STATES:
+        state = selectors.PORTAL_DEFAULT_STATE
+    filters = selectors.portal_state_filters(state, q=request.GET.get("q", "")[:100])
     tickets = selectors.ticket_list(request.user, queue="all", filters=filters)
     try:
         rows, next_cursor = forms.page_of(tickets, request.GET.get("cursor", ""))
     except KefuError:
         rows, next_cursor = forms.page_of(tickets, "")
+    counts = selectors.portal_state_counts(request.user)
     return render(
         request,
         "tickets/portal_list.html",
@@ -57,12 +54,8 @@ def portal_ticket_list(request: AuthedRequest) -> HttpResponse:
             "next_cursor": next_cursor,
             "state": state,
             "q": filters.q,
-            "states": [
-                ("open", _("处理中")),
-                (StatusCategory.RESOLVED.value, _("待确认")),
-                (StatusCategory.CLOSED.value, _("已关闭")),
-                ("all", _("全部")),
-            ],
+            "states": [(key, label, counts[key]) for key, (label, _c) in selectors.PORTAL_STATES.items()],
+            "awaiting": counts["resolved"],
         },
     )
 
@@ -155,7 +148,7 @@ def portal_ticket_new(request: AuthedRequest) -> HttpResponse:
             priority=Priority.NORMAL,
             customer=account.customer,
             custom_fields=forms.parse_custom_fields(post, fields),
-            waybills=forms.parse_waybills(post.get("waybills", "")),
+            waybills=waybills.split(post.get("waybills", "")),
         )
         try:
             ticket = console.ticket_create_with_attachments(

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
 from kefu.core.web import AuthedRequest, staff_view
-from kefu.tickets import collaboration, console, forms, selectors
+from kefu.tickets import collaboration, console, forms, selectors, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import StatusCategory
 from kefu.tickets.models import Ticket
@@ -111,7 +111,7 @@ def _link(request: AuthedRequest, problem: Ticket) -> str:
         linked = collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
     elif mode == "waybills":
         linked = collaboration.incidents_link_by_waybill(
-            actor=request.user, problem=problem, waybill_nos=_lines(post.get("waybills", ""))
+            actor=request.user, problem=problem, waybill_nos=waybills.split(post.get("waybills", ""))
         )
     elif mode == "filter":
         linked = _link_from_filter(request, problem)
@@ -141,7 +141,7 @@ def _rule(request: AuthedRequest, problem: Ticket) -> str:
     collaboration.incident_rule_set(
         actor=request.user,
         problem=problem,
-        waybills=_lines(post.get("waybills", "")),
+        waybills=waybills.split(post.get("waybills", "")),
         route_nodes=_lines(post.get("route_nodes", "")),
         categories=categories,
         ends_at=ends_at,

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
 from kefu.customers.models import Customer
-from kefu.tickets import text
+from kefu.tickets import text, waybills
 from kefu.tickets.access import access_ticket, team_ids, visible_tickets
-from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
-from kefu.tickets.models import Message, Ticket
+from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, SubtaskStatus, Visibility
+from kefu.tickets.models import Message, Subtask, Ticket
 
 # The console's queues: key → (label, filter for a given user). Counts come from the same filters.
 QUEUES: dict[str, Any] = {
@@ -28,9 +28,15 @@ QUEUES: dict[str, Any] = {
     "unassigned": gettext_lazy("未分配"),
     "vip": gettext_lazy("VIP 客户"),
     "waiting_on_me": gettext_lazy("等待我处理"),
+    "due_soon": gettext_lazy("即将到期"),
     "recent": pgettext_lazy("ticket queue", "最近更新"),
     "all": gettext_lazy("全部"),
 }
+
+
+# A work order is due soon when its deadline is less than this far away (or has passed).
+DUE_SOON = dt.timedelta(hours=24)
+SUBTASK_UNFINISHED = (SubtaskStatus.OPEN, SubtaskStatus.IN_PROGRESS)
 
 
 def queue_filter(user: Any, queue: str) -> Q:
@@ -52,6 +58,13 @@ def queue_filter(user: Any, queue: str) -> Q:
     if queue == "waiting_on_me":
         # Mine and the ball is in our court: new or open (not waiting on the customer or a carrier).
         return active & Q(assignee=user, status_category__in=(StatusCategory.NEW, StatusCategory.OPEN))
+    if queue == "due_soon":
+        # Mine with an unfinished work order due within DUE_SOON (or overdue): the few such work orders
+        # come from their (status, deadline) index, not from a probe per active ticket.
+        due = Subtask.objects.filter(
+            status__in=SUBTASK_UNFINISHED, deadline__lt=timezone.now() + DUE_SOON
+        ).values("ticket_id")
+        return active & Q(assignee=user, pk__in=due)
     raise KeyError(queue)
 
 
@@ -104,7 +117,7 @@ def apply_filters(queryset: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
     if filters.updated_since:
         queryset = queryset.filter(updated_at__gte=filters.updated_since)
     if filters.waybill:
-        queryset = queryset.filter(waybills__waybill_no=filters.waybill.strip().upper())
+        queryset = queryset.filter(waybills__waybill_no=waybills.normalized(filters.waybill))
     if filters.q.strip():
         queryset = queryset.filter(search_q(filters.q))
     return queryset
@@ -216,11 +229,12 @@ class HasAllTokens(Expression):
 def search_q(q: str) -> Q:
     """Full text in Chinese and English: every jieba token of ``q`` must be one of the ticket's tokens
     (subject, description, messages, waybill numbers — whole tokens, so part of a waybill number does
-    not match); a ticket number matches exactly. Indexed on both databases (:class:`HasAllTokens`)."""
+    not match); a ticket number matches exactly, a waybill number as typed (``SF 1234 5678 9012``) too. Indexed on both databases (:class:`HasAllTokens`)."""
     q = q.strip()
     if q[:1] in "Tt" and q[1:].isdigit():
         return Q(number=q.upper())
-    tokens = text.tokens(q).split()
+    number = waybills.typed_number(q)
+    tokens = [number.lower()] if number else text.tokens(q).split()
     if not tokens:
         return Q()
     return Q(HasAllTokens(tokens))
@@ -260,6 +274,35 @@ def queue_counts(user: Any) -> dict[str, int]:
     }
     aggregates["all"] = Count("id")
     return base.aggregate(**aggregates)
+
+
+# The portal's tabs: key → (label, status categories; empty: all). The default tab holds everything
+# not yet closed, so a ticket waiting for the customer's confirmation (resolved) is where the customer
+# looks first; "resolved" holds only those.
+PORTAL_STATES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "open": (gettext_lazy("未完成"), (*ACTIVE_CATEGORIES, StatusCategory.RESOLVED)),
+    "resolved": (gettext_lazy("待您确认"), (StatusCategory.RESOLVED,)),
+    "closed": (gettext_lazy("已关闭"), (StatusCategory.CLOSED,)),
+    "all": (gettext_lazy("全部"), ()),
+}
+PORTAL_DEFAULT_STATE = "open"
+
+
+def portal_state_filters(state: str, *, q: str = "") -> TicketFilters:
+    """The filters of a portal tab (an unknown key is the default tab)."""
+    _label, categories = PORTAL_STATES.get(state, PORTAL_STATES[PORTAL_DEFAULT_STATE])
+    return TicketFilters(status_category=list(categories), q=q)
+
+
+def portal_state_counts(user: Any) -> dict[str, int]:
+    """The number of tickets on each portal tab, in one query over the tickets the user may see."""
+    base = visible_tickets(user).filter(merged_into=None)
+    return base.aggregate(
+        **{
+            key: Count("id", filter=Q(status_category__in=categories)) if categories else Count("id")
+            for key, (_label, categories) in PORTAL_STATES.items()
+        }
+    )
 
 
 def with_output_relations(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -40,6 +40,7 @@ from kefu.tickets.enums import (
     Visibility,
 )
 from kefu.tickets.models import Attachment, Category, CustomField, Message, Status, Tag, Ticket, TicketWaybill
+from kefu.tickets.waybills import waybills_clean
 
 TICKET_FIELDS = (
     "subject",
@@ -140,16 +141,19 @@ def validate_custom_fields(category: Category | None, values: Mapping[str, Any])
     )
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
-    for key, value in values.items():
+    for key, given in values.items():
         spec = fields.get(key)
         if spec is None:
             errors[f"custom_fields.{key}"] = [_("该分类没有此字段")]
             continue
-        if value in (None, ""):
+        if given in (None, ""):
             continue
+        # An English choice name stands for its stored value.
+        value = spec.choice_value(given) if spec.kind == FieldKind.CHOICE else given
         if spec.kind == FieldKind.CHOICE and value not in spec.choices:
+            choices = _("、").join(spec.choice_label(c) for c in spec.choices)
             errors[f"custom_fields.{key}"] = [
-                _("可选值：%(choices)s") % {"choices": _("、").join(str(c) for c in spec.choices)}
+                _("“%(label)s”的可选值：%(choices)s") % {"label": spec.localized_label, "choices": choices}
             ]
         elif spec.kind == FieldKind.NUMBER and not isinstance(value, int | float):
             errors[f"custom_fields.{key}"] = [_("必须是数字")]
@@ -164,7 +168,7 @@ def validate_custom_fields(category: Category | None, values: Mapping[str, Any])
     for key, spec in fields.items():
         if spec.required and cleaned.get(key) in (None, ""):
             errors.setdefault(f"custom_fields.{key}", []).append(
-                _("“%(label)s”为必填项") % {"label": spec.label}
+                _("“%(label)s”为必填项") % {"label": spec.localized_label}
             )
     if errors:
         raise ValidationFailed(_("分类要求的字段不完整或有误"), fields=errors)
@@ -174,18 +178,6 @@ def validate_custom_fields(category: Category | None, values: Mapping[str, Any])
 def _choice(value: str, choices: Any, name: str, errors: dict[str, list[str]]) -> None:
     if value not in choices.values:
         errors.setdefault(name, []).append(_("取值 %(value)r 无效") % {"value": value})
-
-
-def _clean_waybills(waybills: Iterable[str]) -> list[str]:
-    cleaned = []
-    for raw in waybills:
-        number = raw.strip().upper()
-        if not number:
-            continue
-        if len(number) > 40 or not number.replace("-", "").isalnum():
-            raise ValidationFailed.for_field("waybills", _("运单号无效：%(number)s") % {"number": raw})
-        cleaned.append(number)
-    return list(dict.fromkeys(cleaned))
 
 
 def _reindex(ticket: Ticket) -> None:
@@ -375,7 +367,7 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
         errors.update(exc.fields)
     waybills: list[str] = []
     try:
-        waybills = _clean_waybills(data.waybills)
+        waybills = waybills_clean(data.waybills)
     except ValidationFailed as exc:
         errors.update(exc.fields)
     tag_names: list[str] = []
@@ -556,7 +548,7 @@ def ticket_update(
     wanted: list[str] = []
     current: list[str] = []
     if waybills is not None:
-        wanted = _clean_waybills(waybills)
+        wanted = waybills_clean(waybills)
         current = sorted(locked.waybills.values_list("waybill_no", flat=True))
         if sorted(wanted) != current:
             diff["waybills"] = [current, sorted(wanted)]

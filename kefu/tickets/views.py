@@ -26,7 +26,7 @@ from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_v
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
-from kefu.tickets import calls, collaboration, console, drafts, forms, selectors, services
+from kefu.tickets import calls, collaboration, console, drafts, forms, selectors, services, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
     ACTIVE_CATEGORIES,
@@ -103,6 +103,9 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "statuses": console.statuses(),
             "categories": console.categories(),
             "status_categories": StatusCategory.choices,
+            "status_groups": [(key, label) for key, (label, _c) in forms.STATUS_GROUPS.items()],
+            "status_group": forms.status_group(request.GET),
+            "teams": console.teams(),
             "types": TicketType.choices,
             "priorities": Priority.choices,
             "channels": Channel.choices,
@@ -251,7 +254,14 @@ def _link_change(side: Any) -> Any:
 def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None:
     """Audit events ready for the ticket timeline: the creation without its field dump, custom fields
     by label, the contact's name masked unless the viewer may see personal data."""
-    labels = {f.key: str(f.label) for f in fields}
+    specs = {f.key: f for f in fields}
+
+    def shown_field(key: str, value: Any) -> str:
+        spec = specs.get(key)
+        if spec is None:
+            return _("%(label)s：%(value)s") % {"label": key, "value": value}
+        return _("%(label)s：%(value)s") % {"label": spec.localized_label, "value": spec.choice_label(value)}
+
     for event in events:
         event.content_type = ContentType.objects.get_for_id(event.content_type_id)  # cached, no query
         changes = event.changes if isinstance(event.changes, dict) else {}
@@ -263,7 +273,7 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None
                 continue
             if name == "custom_fields":
                 changes[name] = [
-                    "、".join(f"{labels.get(k, k)}：{v}" for k, v in side.items())
+                    _("、").join(shown_field(k, v) for k, v in side.items())
                     if isinstance(side, dict)
                     else side
                     for side in pair
@@ -334,13 +344,13 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "priorities": Priority.choices,
         "close_reasons": CloseReason.choices,
         "others": console.presence_touch(ticket, user),
-        "waybills_value": " ".join(w.waybill_no for w in ticket.waybills.all()),
+        "waybills_value": ", ".join(w.waybill_no for w in ticket.waybills.all()),
         "edit_values": {
             "subject": ticket.subject,
             "type": ticket.type,
             "priority": ticket.priority,
             "category": ticket.category.code if ticket.category else "",
-            "waybills": " ".join(w.waybill_no for w in ticket.waybills.all()),
+            "waybills": ", ".join(w.waybill_no for w in ticket.waybills.all()),
             **{f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
         },
         "draft": draft.body if draft else "",
@@ -478,7 +488,7 @@ def _edit(request: AuthedRequest, ticket: Ticket) -> None:
         ticket=ticket,
         version=forms.parse_int(post.get("version")),
         changes=changes,
-        waybills=forms.parse_waybills(post.get("waybills", "")),
+        waybills=waybills.split(post.get("waybills", "")),
     )
 
 
@@ -715,7 +725,7 @@ def ticket_data_from(request: AuthedRequest, *, channel: str) -> services.Ticket
         customer=customer,
         assignee=assignee,
         custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
-        waybills=forms.parse_waybills(post.get("waybills", "")),
+        waybills=waybills.split(post.get("waybills", "")),
         tags=[t for t in post.get("tags", "").replace("，", ",").split(",") if t.strip()],
     )
 
@@ -800,7 +810,7 @@ def call_log(request: AuthedRequest) -> HttpResponse:
                     priority=post.get("priority", Priority.NORMAL),
                     team=console.teams_of(request.user).first(),
                     custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
-                    waybills=forms.parse_waybills(post.get("waybills", "")),
+                    waybills=waybills.split(post.get("waybills", "")),
                 )
             call = calls.call_log_create(
                 actor=request.user,

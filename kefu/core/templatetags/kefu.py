@@ -12,16 +12,15 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from kefu.core.i18n import pick
+
 register = template.Library()
 
 
 @register.filter
 def localized(obj: Any) -> str:
     """Configuration rows carry ``name`` (zh-hans) and ``name_en``: show the one for the page's language."""
-    name_en = getattr(obj, "name_en", "")
-    if name_en and (get_language() or "").startswith("en"):
-        return str(name_en)
-    return str(getattr(obj, "name", obj))
+    return pick(getattr(obj, "name", obj), getattr(obj, "name_en", ""))
 
 
 @lru_cache(maxsize=256)
@@ -57,3 +56,8 @@ def ago(moment: dt.datetime | None) -> str:
     if moment is None:
         return "—"
     return _("刚刚") if _just_now(moment) else _("%(age)s前") % {"age": timesince(moment, depth=1)}
+
+@register.filter
+def joined(values: Any) -> str:
+    """A list joined with the page language's separator (、 in Chinese, ", " in English)."""
+    return str(_("、")).join(str(v) for v in values)

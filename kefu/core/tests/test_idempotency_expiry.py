@@ -18,7 +18,7 @@ from kefu.core.idempotency import prune_expired, run_idempotent
 from kefu.core.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
-BODY = {"subject": "货物延误", "type": "complaint", "waybills": ["SF1001"]}
+BODY = {"subject": "货物延误", "type": "complaint", "waybills": ["SF001001"]}
 KEY = {"Idempotency-Key": "order-7781-create"}
 
 

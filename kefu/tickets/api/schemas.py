@@ -12,6 +12,7 @@ from pydantic import ConfigDict
 from kefu.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kefu.tickets import selectors
 from kefu.tickets.enums import Channel, CloseReason, Priority, StatusCategory, TicketType
+from kefu.tickets.waybills import waybill_clean
 
 # --- input schemas --------------------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ class TicketQuery(Schema):
             created_from=aware(self.created_from),
             created_to=aware(self.created_to),
             q=self.q,
-            waybill=self.waybill,
+            waybill=waybill_clean(self.waybill, field="waybill") if self.waybill.strip() else "",
         )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -23,6 +22,10 @@ def lookup(mapping: Any, key: str) -> Any:
 @register.filter
 def field_label(spec: Any) -> str:
     """A custom field's label in the page's language."""
-    if spec.label_en and (get_language() or "").startswith("en"):
-        return str(spec.label_en)
-    return str(spec.label)
+    return str(spec.localized_label)
+
+
+@register.filter
+def choice_label(value: Any, spec: Any) -> str:
+    """``value|choice_label:spec``: a stored choice of a custom field in the page's language."""
+    return spec.choice_label(value) if spec is not None else str(value)

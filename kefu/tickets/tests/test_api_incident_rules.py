@@ -42,7 +42,7 @@ def _state() -> tuple[list[Any], int, list[Any]]:
 def test_set_read_and_clear(api_as: Any, lead: Any, problem: Ticket) -> None:
     client = api_as(lead)
     body = {
-        "waybills": ["sf1001", "SF1002"],
+        "waybills": ["sf001001", "SF001002"],
         "route_nodes": ["郑州"],
         "categories": ["delay", "loss"],
         "ends_at": "2099-01-01T08:00:00+08:00",
@@ -53,13 +53,13 @@ def test_set_read_and_clear(api_as: Any, lead: Any, problem: Ticket) -> None:
 
     assert put.status_code == 200, put.content
     assert got.json() == put.json()
-    assert got.json()["waybills"] == ["SF1001", "SF1002"]
+    assert got.json()["waybills"] == ["SF001001", "SF001002"]
     assert got.json()["categories"] == ["delay", "loss"]
     assert got.json()["in_force"] is True
-    outside = client.post("/tickets", {"subject": "延误", "waybills": ["SF1002"]})  # no category
+    outside = client.post("/tickets", {"subject": "延误", "waybills": ["SF001002"]})  # no category
     linked = client.post(
         "/tickets",
-        {"subject": "延误", "waybills": ["SF1002"], "category": "delay", "custom_fields": LOGISTICS_FIELDS},
+        {"subject": "延误", "waybills": ["SF001002"], "category": "delay", "custom_fields": LOGISTICS_FIELDS},
     )
     assert Ticket.objects.get(number=outside.json()["number"]).problem_id is None
     assert Ticket.objects.get(number=linked.json()["number"]).problem_id == problem.pk
@@ -70,13 +70,13 @@ def test_set_read_and_clear(api_as: Any, lead: Any, problem: Ticket) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"waybills": ["SF1"], "colour": "red"}, "colour"),
+        ({"waybills": ["SF000001"], "colour": "red"}, "colour"),
         ({}, "waybills"),
         ({"waybills": [], "route_nodes": ["  "]}, "route_nodes"),
         ({"waybills": ["SF 1!"]}, "waybills"),
-        ({"waybills": ["SF1"], "categories": ["no-such"]}, "categories"),
-        ({"waybills": ["SF1"], "ends_at": "2001-01-01T00:00:00Z"}, "ends_at"),
-        ({"waybills": ["SF1"], "ends_at": "next week"}, "ends_at"),
+        ({"waybills": ["SF000001"], "categories": ["no-such"]}, "categories"),
+        ({"waybills": ["SF000001"], "ends_at": "2001-01-01T00:00:00Z"}, "ends_at"),
+        ({"waybills": ["SF000001"], "ends_at": "next week"}, "ends_at"),
     ],
 )
 def test_bad_input_is_422_naming_the_field_and_changes_nothing(
@@ -99,7 +99,7 @@ def test_non_problem_ticket_is_422_on_problem(api_as: Any, lead: Any, team: Any)
     client = api_as(lead)
     before = _state()
 
-    response = client.put(f"/tickets/{ticket.number}/incident-rule", {"waybills": ["SF1"]})
+    response = client.put(f"/tickets/{ticket.number}/incident-rule", {"waybills": ["SF000001"]})
 
     assert response.status_code == 422
     assert "problem" in response.json()["fields"]
@@ -110,13 +110,13 @@ def test_non_problem_ticket_is_422_on_problem(api_as: Any, lead: Any, team: Any)
 def test_without_permission_is_403_and_changes_nothing(
     api_as: Any, make_user: Any, lead: Any, team: Any, problem: Ticket, *, role: Role
 ) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
     user = make_user(role)
     team.members.add(user)
     client = api_as(user)
     before = _state()
 
-    put = client.put(f"/tickets/{problem.number}/incident-rule", {"waybills": ["SF2"]})
+    put = client.put(f"/tickets/{problem.number}/incident-rule", {"waybills": ["SF000002"]})
     delete = client.delete(f"/tickets/{problem.number}/incident-rule")
 
     assert (put.status_code, delete.status_code) == (403, 403)
@@ -128,6 +128,6 @@ def test_portal_user_cannot_read_it(api_as: Any, lead: Any, problem: Ticket) -> 
 
     account = PortalAccountFactory()
     Ticket.objects.filter(pk=problem.pk).update(customer=account.customer)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
 
     assert api_as(account.user).get(f"/tickets/{problem.number}/incident-rule").status_code == 403

@@ -44,7 +44,7 @@ def portal(org: Any) -> Any:
 
 @pytest.fixture
 def ticket(agent: Any, org: Any, team: Any) -> Ticket:
-    return new_ticket(actor=agent, customer=org, team=team, subject="冷链货物延误", waybills=["SF1001"])
+    return new_ticket(actor=agent, customer=org, team=team, subject="冷链货物延误", waybills=["SF001001"])
 
 
 def _state() -> tuple[Any, ...]:
@@ -193,7 +193,7 @@ def test_detail_by_number_and_public_id(api_as, agent, ticket):
 
     assert by_number == by_id
     assert by_number["number"] == ticket.number
-    assert by_number["waybills"] == ["SF1001"]
+    assert by_number["waybills"] == ["SF001001"]
     assert by_number["counts"] == {"messages": 2, "attachments": 0}
     assert by_number["internal"]["notes"] == 1
 
@@ -213,13 +213,13 @@ def test_portal_detail_has_only_public_data(api_as, agent, portal, ticket):
 
 
 def test_patch_changes_fields_and_bumps_the_version(api_as, agent, ticket):
-    body = {"version": ticket.version, "priority": "urgent", "add_tags": ["冷链"], "waybills": ["SF2002"]}
+    body = {"version": ticket.version, "priority": "urgent", "add_tags": ["冷链"], "waybills": ["SF002002"]}
 
     response = api_as(agent).patch(f"/tickets/{ticket.number}", body)
 
     assert response.status_code == 200, response.content
     out = response.json()
-    assert (out["priority"], out["waybills"], out["internal"]["tags"]) == ("urgent", ["SF2002"], ["冷链"])
+    assert (out["priority"], out["waybills"], out["internal"]["tags"]) == ("urgent", ["SF002002"], ["冷链"])
     assert out["version"] == ticket.version + 1
 
 
@@ -649,7 +649,7 @@ def test_filters(api_as, agent, team, org):
         subject="冷链货物温度异常",
         priority="urgent",
         tags=["冷链"],
-        waybills=["SF777"],
+        waybills=["SF000777"],
     )
     new_ticket(actor=agent, team=team, subject="发票问题", priority="low")
     client = api_as(agent)
@@ -658,7 +658,7 @@ def test_filters(api_as, agent, team, org):
         "priority=urgent&priority=high",
         f"customer={org.public_id}",
         "tags=冷链",
-        "waybill=sf777",
+        "waybill=sf000777",
         "q=温度",
         f"q={wanted.number}",
         "status_category=new",
@@ -670,7 +670,7 @@ def test_filters(api_as, agent, team, org):
     assert results["priority=urgent&priority=high"] == [wanted.number]
     assert results[f"customer={org.public_id}"] == [wanted.number]
     assert results["tags=冷链"] == [wanted.number]
-    assert results["waybill=sf777"] == [wanted.number]
+    assert results["waybill=sf000777"] == [wanted.number]
     assert results["q=温度"] == [wanted.number]
     assert results[f"q={wanted.number}"] == [wanted.number]
     assert len(results["status_category=new"]) == 2
@@ -707,7 +707,7 @@ def _feed_lists_at_once(settings):
 @pytest.mark.usefixtures("_feed_lists_at_once")
 def test_list_query_count_is_pinned(api_as, agent, team, django_assert_num_queries, path):
     for i in range(20):
-        new_ticket(actor=agent, team=team, subject=f"工单{i}", tags=["冷链"], waybills=[f"SF{i}"])
+        new_ticket(actor=agent, team=team, subject=f"工单{i}", tags=["冷链"], waybills=[f"SF{i:06d}"])
     client = api_as(agent)
     client.get("/tickets?limit=1")  # the token's last_used_at is written at most once a while
 
@@ -861,15 +861,15 @@ def test_split_a_message_of_another_ticket_is_422(api_as, agent, ticket, team):
 
 def test_split_creates_a_linked_ticket(api_as, agent, ticket):
     new_message(ticket=ticket, actor=agent, body="第一件")
-    second = new_message(ticket=ticket, actor=agent, body="另一件：SF2002 也没到")
+    second = new_message(ticket=ticket, actor=agent, body="另一件：SF002002 也没到")
 
     response = api_as(agent).post(
-        f"/tickets/{ticket.number}/split", {"message": second.pk, "subject": "SF2002 未到"}
+        f"/tickets/{ticket.number}/split", {"message": second.pk, "subject": "SF002002 未到"}
     )
 
     assert response.status_code == 201
     new = Ticket.objects.get(public_id=response.json()["id"])
-    assert list(new.messages.values_list("body_text", flat=True)) == ["另一件：SF2002 也没到"]
+    assert list(new.messages.values_list("body_text", flat=True)) == ["另一件：SF002002 也没到"]
     assert new.links_out.get().target == ticket
 
 
@@ -940,12 +940,12 @@ def test_subtask_of_another_ticket_is_404(api_as, agent, ticket, team):
 def test_problem_flow(api_as, lead, agent, ticket, team):
     # given a problem ticket and two incidents, one found by waybill
     by_ref = new_ticket(actor=agent, team=team, subject="仓库系统故障-1")
-    by_waybill = new_ticket(actor=agent, team=team, subject="仓库系统故障-2", waybills=["YT5555"])
+    by_waybill = new_ticket(actor=agent, team=team, subject="仓库系统故障-2", waybills=["YT005555"])
     client = api_as(lead)
     base = f"/tickets/{ticket.number}"
 
     marked = client.post(f"{base}/problem")
-    linked = client.post(f"{base}/incidents", {"tickets": [by_ref.number], "waybills": ["yt5555"]})
+    linked = client.post(f"{base}/incidents", {"tickets": [by_ref.number], "waybills": ["yt005555"]})
     update = client.post(f"{base}/problem-updates", {"body": "系统已恢复，正在补发", "update_id": "u-1"})
     retry = client.post(f"{base}/problem-updates", {"body": "系统已恢复，正在补发", "update_id": "u-1"})
     resolved = client.post(f"{base}/problem-resolve", {"solution_summary": "系统已修复并补发"})

@@ -18,7 +18,7 @@ from kefu.core.models import IdempotencyKey
 from kefu.tickets.models import Ticket
 from kefu.tickets.tests.factories import new_ticket
 
-BODY = {"subject": "货物延误", "type": "complaint", "waybills": ["SF1001"]}
+BODY = {"subject": "货物延误", "type": "complaint", "waybills": ["SF001001"]}
 KEY = {"Idempotency-Key": "order-7781-create"}
 
 

@@ -98,14 +98,14 @@ def test_agent_sees_no_controls_and_the_server_refuses(agent: User, problem: Tic
 
 def test_link_by_numbers_and_waybills_then_list_with_counts(lead: User, problem: Ticket, team: Any) -> None:
     first = new_ticket(team=team, subject="包裹一")
-    second = new_ticket(team=team, subject="包裹二", waybills=["SF7001"])
+    second = new_ticket(team=team, subject="包裹二", waybills=["SF007001"])
     client = client_for(lead)
 
     by_number = client.post(
         f"/tickets/{problem.number}/problem/link/", {"mode": "numbers", "numbers": first.number.lower()}
     )
     by_waybill = client.post(
-        f"/tickets/{problem.number}/problem/link/", {"mode": "waybills", "waybills": "SF7001，SF7002"}
+        f"/tickets/{problem.number}/problem/link/", {"mode": "waybills", "waybills": "SF007001，SF007002"}
     )
     page = client.get(f"/tickets/{problem.number}/")
 
@@ -189,7 +189,7 @@ def test_rule_form_sets_shows_and_clears_the_rule(lead: User, problem: Ticket) -
     saved = client.post(
         f"/tickets/{problem.number}/problem/rule/",
         {
-            "waybills": "SF1\nSF2",
+            "waybills": "SF000001\nSF000002",
             "route_nodes": "郑州、乌鲁木齐转运中心",
             "categories": ["delay"],
             "ends_at": "2099-01-01T08:00",
@@ -200,12 +200,12 @@ def test_rule_form_sets_shows_and_clears_the_rule(lead: User, problem: Ticket) -
     assert saved.status_code == 302
     rule = IncidentRule.objects.get(problem=problem)
     assert (rule.waybills, rule.route_nodes, [c.code for c in rule.categories.all()]) == (
-        ["SF1", "SF2"],
+        ["SF000001", "SF000002"],
         ["郑州", "乌鲁木齐转运中心"],
         ["delay"],
     )
     assert (
-        "运单号：SF1、SF2；路由节点：郑州、乌鲁木齐转运中心；分类：时效延误；截止：2099-01-01 08:00"
+        "运单号：SF000001、SF000002；路由节点：郑州、乌鲁木齐转运中心；分类：时效延误；截止：2099-01-01 08:00"
         in page.text
     )
     assert 'value="2099-01-01T08:00"' in page.text
@@ -217,9 +217,9 @@ def test_rule_form_sets_shows_and_clears_the_rule(lead: User, problem: Ticket) -
     ("data", "message"),
     [
         ({"waybills": "", "route_nodes": ""}, "请至少填写一个运单号或路由节点"),
-        ({"waybills": "SF1", "ends_at": "2001-01-01T00:00"}, "截止时间必须晚于现在"),
-        ({"waybills": "SF1", "ends_at": "明天"}, "截止时间格式无效"),
-        ({"waybills": "SF1", "categories": ["nope"]}, "分类不存在：nope"),
+        ({"waybills": "SF000001", "ends_at": "2001-01-01T00:00"}, "截止时间必须晚于现在"),
+        ({"waybills": "SF000001", "ends_at": "明天"}, "截止时间格式无效"),
+        ({"waybills": "SF000001", "categories": ["nope"]}, "分类不存在：nope"),
     ],
 )
 def test_bad_rules_show_the_error_keep_the_input_and_change_nothing(

@@ -44,11 +44,11 @@ def delay_ticket(**fields: Any) -> Ticket:
 
 
 def test_links_a_new_ticket_about_a_rule_waybill(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["sf1001", "SF1002"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["sf001001", "SF001002"])
     problem.refresh_from_db()
     before = problem.version
 
-    ticket = new_ticket(subject="我的快递没到", waybills=["SF1002"])
+    ticket = new_ticket(subject="我的快递没到", waybills=["SF001002"])
 
     ticket.refresh_from_db()
     problem.refresh_from_db()
@@ -81,11 +81,11 @@ def test_route_node_matches_a_seeded_stage(lead: User, problem: Ticket) -> None:
 
 def test_category_limit(lead: User, problem: Ticket) -> None:
     collaboration.incident_rule_set(
-        actor=lead, problem=problem, waybills=["SF2001"], categories=[category("delay")]
+        actor=lead, problem=problem, waybills=["SF002001"], categories=[category("delay")]
     )
 
-    other_category = new_ticket(category="other", waybills=["SF2001"])
-    in_category = delay_ticket(waybills=["SF2001"])
+    other_category = new_ticket(category="other", waybills=["SF002001"])
+    in_category = delay_ticket(waybills=["SF002001"])
 
     assert Ticket.objects.get(pk=other_category.pk).problem_id is None
     assert Ticket.objects.get(pk=in_category.pk).problem_id == problem.pk
@@ -93,31 +93,31 @@ def test_category_limit(lead: User, problem: Ticket) -> None:
 
 def test_expired_rule_links_nothing(lead: User, problem: Ticket) -> None:
     collaboration.incident_rule_set(
-        actor=lead, problem=problem, waybills=["SF3001"], ends_at=timezone.now() + dt.timedelta(hours=1)
+        actor=lead, problem=problem, waybills=["SF003001"], ends_at=timezone.now() + dt.timedelta(hours=1)
     )
     IncidentRule.objects.update(ends_at=timezone.now() - dt.timedelta(seconds=1))
 
-    ticket = new_ticket(waybills=["SF3001"])
+    ticket = new_ticket(waybills=["SF003001"])
 
     assert Ticket.objects.get(pk=ticket.pk).problem_id is None
 
 
 @pytest.mark.parametrize("finish", ["resolve", "close"])
 def test_resolved_or_closed_problem_links_nothing(lead: User, problem: Ticket, finish: str) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF4001"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF004001"])
     services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
     if finish == "close":
         services.ticket_close(actor=lead, ticket=problem, satisfaction_confirmed=True)
 
-    ticket = new_ticket(waybills=["SF4001"])
+    ticket = new_ticket(waybills=["SF004001"])
 
     assert Ticket.objects.get(pk=ticket.pk).problem_id is None
 
 
 def test_non_matching_ticket_is_left_alone(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF5001"], route_nodes=["郑州"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF005001"], route_nodes=["郑州"])
 
-    ticket = delay_ticket(waybills=["SF5002"])
+    ticket = delay_ticket(waybills=["SF005002"])
 
     assert Ticket.objects.get(pk=ticket.pk).problem_id is None
     assert problem.incidents.count() == 0
@@ -125,10 +125,10 @@ def test_non_matching_ticket_is_left_alone(lead: User, problem: Ticket) -> None:
 
 def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
     later = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
-    collaboration.incident_rule_set(actor=lead, problem=later, waybills=["SF6001"])
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF6001"])
+    collaboration.incident_rule_set(actor=lead, problem=later, waybills=["SF006001"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF006001"])
 
-    ticket = new_ticket(waybills=["SF6001"])
+    ticket = new_ticket(waybills=["SF006001"])
 
     assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
 
@@ -140,7 +140,7 @@ def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, proble
             channel="phone",
             type="inquiry",
             category=category("other"),
-            waybills=["SF7001"],
+            waybills=["SF007001"],
         )
         with CaptureQueriesContext(connection) as ctx:
             services.ticket_create(actor=lead, data=data)
@@ -148,10 +148,10 @@ def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, proble
 
     reference.forget()  # as a fresh process
     assert (rule_reads(), rule_reads()) == (1, 0)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF9999"], route_nodes=["郑州"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF009999"], route_nodes=["郑州"])
     assert rule_reads() >= 1  # the new rule is read (with its categories)
     assert rule_reads() == 0
-    ticket = new_ticket(subject="寄往郑州的包裹延误", waybills=["SF1"])  # and it applies at once
+    ticket = new_ticket(subject="寄往郑州的包裹延误", waybills=["SF000001"])  # and it applies at once
     assert Ticket.objects.get(pk=ticket.pk).problem_id == problem.pk
 
 
@@ -169,14 +169,14 @@ def test_links_a_ticket_whose_text_names_a_route_node(lead: User, problem: Ticke
 
 
 def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF8001"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF008001"])
     account: Any = PortalAccountFactory(customer=new_customer())
     client = Client()
     client.force_login(account.user)
 
     response = client.post(
         "/portal/tickets/new/",
-        {"subject": "包裹延误", "type": "complaint", "category": "other", "waybills": "SF8001"},
+        {"subject": "包裹延误", "type": "complaint", "category": "other", "waybills": "SF008001"},
     )
 
     assert response.status_code == 302
@@ -184,10 +184,10 @@ def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
 
 
 def test_api_ticket_is_linked(lead: User, problem: Ticket, api_as: Any) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF8002"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF008002"])
 
     response = api_as(lead).post(
-        "/tickets", {"subject": "包裹延误", "category": "other", "waybills": ["SF8002"]}
+        "/tickets", {"subject": "包裹延误", "category": "other", "waybills": ["SF008002"]}
     )
 
     assert response.status_code == 201, response.content
@@ -195,7 +195,7 @@ def test_api_ticket_is_linked(lead: User, problem: Ticket, api_as: Any) -> None:
 
 
 def test_set_replaces_and_clear_removes_the_rule(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
     rule = collaboration.incident_rule_set(
         actor=lead, problem=problem, route_nodes=[" 郑州 ", "郑州", ""], categories=[category("delay")]
     )
@@ -211,8 +211,8 @@ def test_set_replaces_and_clear_removes_the_rule(lead: User, problem: Ticket) ->
         ).order_by("id")
     ]
     assert changes == [
-        [None, "运单号：SF1"],
-        ["运单号：SF1", "路由节点：郑州；分类：时效延误"],
+        [None, "运单号：SF000001"],
+        ["运单号：SF000001", "路由节点：郑州；分类：时效延误"],
         ["路由节点：郑州；分类：时效延误", None],
     ]
 
@@ -230,7 +230,7 @@ def _snapshot() -> tuple[list[Any], list[Any], int]:
         ({"waybills": ["  "], "route_nodes": [" "]}, {"waybills", "route_nodes"}),
         ({"waybills": ["SF 1"]}, {"waybills"}),
         ({"route_nodes": ["长" * 65]}, {"route_nodes"}),
-        ({"waybills": ["SF1"], "ends_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"ends_at"}),
+        ({"waybills": ["SF000001"], "ends_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}, {"ends_at"}),
     ],
 )
 def test_bad_rules_are_refused_naming_the_field(
@@ -251,14 +251,14 @@ def test_rule_needs_an_open_problem_and_the_permission(lead: User, agent: User) 
     before = _snapshot()
 
     with pytest.raises(ValidationFailed) as not_problem:
-        collaboration.incident_rule_set(actor=lead, problem=plain, waybills=["SF1"])
+        collaboration.incident_rule_set(actor=lead, problem=plain, waybills=["SF000001"])
     with pytest.raises(PermissionDenied):
-        collaboration.incident_rule_set(actor=agent, problem=plain, waybills=["SF1"])
+        collaboration.incident_rule_set(actor=agent, problem=plain, waybills=["SF000001"])
     problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
     services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
     before = _snapshot()
     with pytest.raises(ValidationFailed) as resolved:
-        collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1"])
+        collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
 
     assert "problem" in not_problem.value.fields
     assert "problem" in resolved.value.fields

@@ -25,8 +25,8 @@ def _snapshot() -> tuple[int, int, int, list[tuple[int, int, str]]]:
 def test_merge_moves_everything_to_the_survivor(agent: User, colleague: User) -> None:
     # given a duplicate with a message, waybills, a tag, a watcher and a link
     customer = new_customer()
-    target = new_ticket(actor=agent, customer=customer, waybills=["SF1"], tags=["加急"])
-    source = new_ticket(actor=agent, customer=customer, waybills=["SF1", "SF2"], tags=["投诉"])
+    target = new_ticket(actor=agent, customer=customer, waybills=["SF000001"], tags=["加急"])
+    source = new_ticket(actor=agent, customer=customer, waybills=["SF000001", "SF000002"], tags=["投诉"])
     other = new_ticket(actor=agent)
     new_message(ticket=source, actor=agent, body="客户第二次来电")
     source.watchers.add(colleague)
@@ -37,7 +37,7 @@ def test_merge_moves_everything_to_the_survivor(agent: User, colleague: User) ->
 
     # then
     assert survivor.pk == target.pk
-    assert sorted(target.waybills.values_list("waybill_no", flat=True)) == ["SF1", "SF2"]
+    assert sorted(target.waybills.values_list("waybill_no", flat=True)) == ["SF000001", "SF000002"]
     assert sorted(target.tags.values_list("name", flat=True)) == ["加急", "投诉"]
     assert list(target.watchers.all()) == [colleague]
     assert TicketLink.objects.filter(source=target, target=other, kind=LinkKind.RELATED).exists()
@@ -120,12 +120,17 @@ def test_split_moves_the_message_to_a_new_linked_ticket(agent: User) -> None:
     original = new_ticket(actor=agent, customer=customer, category="delay", custom_fields=LOGISTICS_FIELDS)
     new_message(ticket=original, actor=agent, body="第一件货延误")
     second = new_message(
-        ticket=original, actor=agent, body="另一票 SF9 也破损了", visibility=Visibility.INTERNAL
+        ticket=original, actor=agent, body="另一票 SF000009 也破损了", visibility=Visibility.INTERNAL
     )
 
-    new = collaboration.ticket_split(actor=agent, message=second, subject="SF9 破损")
+    new = collaboration.ticket_split(actor=agent, message=second, subject="SF000009 破损")
 
-    assert (new.subject, new.customer, new.channel, new.type) == ("SF9 破损", customer, "phone", "inquiry")
+    assert (new.subject, new.customer, new.channel, new.type) == (
+        "SF000009 破损",
+        customer,
+        "phone",
+        "inquiry",
+    )
     assert (new.category, new.custom_fields) == (original.category, LOGISTICS_FIELDS)
     second.refresh_from_db()
     assert second.ticket == new

@@ -98,13 +98,13 @@ def test_agent_cannot_link(agent: User, lead: User, problem: Ticket) -> None:
 
 
 def test_link_by_waybill(lead: User, problem: Ticket) -> None:
-    hit = new_ticket(actor=lead, waybills=["SF100"])
-    also = new_ticket(actor=lead, waybills=["SF200", "SF100"])
-    new_ticket(actor=lead, waybills=["SF300"])
-    closed_ticket(actor=lead, waybills=["SF100"])
+    hit = new_ticket(actor=lead, waybills=["SF000100"])
+    also = new_ticket(actor=lead, waybills=["SF000200", "SF000100"])
+    new_ticket(actor=lead, waybills=["SF000300"])
+    closed_ticket(actor=lead, waybills=["SF000100"])
 
     linked = collaboration.incidents_link_by_waybill(
-        actor=lead, problem=problem, waybill_nos=["sf100", "SF200"]
+        actor=lead, problem=problem, waybill_nos=["sf000100", "SF000200"]
     )
 
     assert sorted(t.pk for t in linked) == [hit.pk, also.pk]

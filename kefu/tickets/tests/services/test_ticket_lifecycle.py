@@ -191,14 +191,14 @@ def test_reopen_closed_within_window(agent: User) -> None:
 
 
 def test_reopen_closed_after_window_opens_a_linked_follow_up(agent: User) -> None:
-    ticket = closed_ticket(actor=agent, waybills=["SF1001"])
+    ticket = closed_ticket(actor=agent, waybills=["SF001001"])
     Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - dt.timedelta(days=8))
 
     follow_up = services.ticket_reopen(actor=agent, ticket=ticket, reason="又丢了一件")
 
     assert follow_up.pk != ticket.pk
     assert (follow_up.subject, follow_up.description) == (ticket.subject, "又丢了一件")
-    assert list(follow_up.waybills.values_list("waybill_no", flat=True)) == ["SF1001"]
+    assert list(follow_up.waybills.values_list("waybill_no", flat=True)) == ["SF001001"]
     assert TicketLink.objects.filter(source=follow_up, target=ticket, kind=LinkKind.FOLLOW_UP).exists()
     ticket.refresh_from_db()
     assert (ticket.status_category, ticket.reopened_count) == (StatusCategory.CLOSED, 0)
