@@ -353,11 +353,34 @@ def seed_demo(*, seed: int) -> bool:
     return True
 
 
+# The teams' responsibilities for English pages (TEAMS has the Chinese ones).
+TEAM_DESCRIPTIONS_EN = {
+    "inquiry": "Phone, online chat, e-mail and SMS enquiries: rates, transit times, insurance, tracking and "
+    "estimated arrival; online enquiries answered within 3 minutes.",
+    "complaints": "Takes complaints and suggestions, logs them at once with a promised call-back time, hands "
+    "them to the responsible department and follows them to closure; first answer within 24 hours.",
+    "follow-up": "First contact with new customers, follow-up calls after complaints and satisfaction "
+    "surveys; keeps the follow-up log and writes the monthly follow-up report.",
+    "after-sales": "Transport exceptions (delays, damage, losses), signing disputes, route changes and "
+    "returns; a plan for every exception within 2 hours.",
+    "claims": "Reviews claim documents and issues liability reports; clear-liability claims under "
+    "5,000 yuan are paid first and recovered afterwards.",
+    "key-accounts": "Dedicated queue for VIP and core customers: priority handling, a named contact, monthly "
+    "statements, proof-of-delivery summaries and business reviews.",
+}
+
+
 def _seed_staff(rng: random.Random) -> dict[str, Any]:
     skills = {s.code: s for s in Skill.objects.all()}
     teams: dict[str, Team] = {}
     for code, name, name_en, description, skill_codes in TEAMS:
-        team = Team.objects.create(name=name, name_en=name_en, code=code, description=description)
+        team = Team.objects.create(
+            name=name,
+            name_en=name_en,
+            code=code,
+            description=description,
+            description_en=TEAM_DESCRIPTIONS_EN.get(code, ""),
+        )
         team.skills.set([skills[c] for c in skill_codes if c in skills])
         teams[code] = team
     for category_code, team_code in TEAM_FOR_CATEGORY.items():
@@ -948,7 +971,13 @@ def _ticket_staff(rng: random.Random) -> dict[str, Any]:
     teams = {t.code: t for t in Team.objects.order_by("pk")}
     if not teams:
         for code, name, name_en, description, _ in TEAMS:
-            teams[code] = Team.objects.create(name=name, name_en=name_en, code=code, description=description)
+            teams[code] = Team.objects.create(
+                name=name,
+                name_en=name_en,
+                code=code,
+                description=description,
+                description_en=TEAM_DESCRIPTIONS_EN.get(code, ""),
+            )
     members: dict[int, list[int]] = {t.pk: [] for t in teams.values()}
     rows = TeamMembership.objects.filter(
         user__is_active=True, user__role__in=(Role.AGENT, Role.LEAD)

@@ -19,7 +19,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
-from kefu.core.i18n import canonical, in_english
+from kefu.core.i18n import in_english, site_language
 from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.phones import display_phone
@@ -169,7 +169,9 @@ def _reference_names(
         return {}
     if related not in cache:
         rows = list(related._default_manager.all())
-        cache[related] = {canonical(lambda row=row: str(row)): str(row) for row in rows}
+        with site_language():
+            stored = [str(row) for row in rows]
+        cache[related] = {name: str(row) for name, row in zip(stored, rows, strict=True)}
     return cache[related]
 
 

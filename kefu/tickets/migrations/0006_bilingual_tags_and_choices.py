@@ -1,5 +1,7 @@
 """Tags get an English name and custom-field choices English names (``choices_en``, in the order of
-``choices``), and the seeded fields of migration 0002 get theirs. Reversing drops the columns."""
+``choices``); the seeded fields of migration 0002 get theirs, and the tags a logistics desk uses every
+day are seeded in both languages (editable and removable in admin). Reversing drops the columns and
+leaves the tags."""
 
 from django.apps.registry import Apps
 from django.db import migrations, models
@@ -32,15 +34,43 @@ CHOICES_EN = {
     },
 }
 
+# The everyday tags of a logistics customer-service desk: (name, English name).
+TAGS = [
+    ("加急", "Urgent"),
+    ("大客户", "Key account"),
+    ("重复来电", "Repeat caller"),
+    ("需回访", "Follow-up needed"),
+    ("冷链", "Cold chain"),
+    ("跨境", "Cross-border"),
+    ("危险品", "Dangerous goods"),
+    ("大促", "Sales peak"),
+    ("媒体关注", "Media attention"),
+    ("12315", "12315 consumer hotline"),
+    ("先行赔付", "Paid in advance"),
+    ("二次投诉", "Repeat complaint"),
+    ("夜间件", "Night delivery"),
+    ("偏远地区", "Remote area"),
+    ("保价件", "Insured parcel"),
+    ("待补资料", "Documents pending"),
+    ("升级处理", "Escalated"),
+    ("系统告警", "System alert"),
+]
+
 
 def seed_choice_names(apps: Apps, schema_editor: BaseDatabaseSchemaEditor | None = None) -> None:
-    """English names for the seeded choices an administrator has not named yet (tests that flush the
-    database call this again)."""
+    """English names for the seeded choices an administrator has not named yet, and the everyday tags
+    (tests that flush the database call this again)."""
     CustomField = apps.get_model("tickets", "CustomField")
     for field in CustomField.objects.filter(key__in=CHOICES_EN, choices_en=[]):
         names = CHOICES_EN[field.key]
         field.choices_en = [names.get(choice, "") for choice in field.choices]
         field.save(update_fields=["choices_en"])
+    Tag = apps.get_model("tickets", "Tag")
+    for name, name_en in TAGS:
+        tag, _created = Tag.objects.get_or_create(name=name, defaults={"name_en": name_en})
+        if not tag.name_en:
+            tag.name_en = name_en
+            tag.save(update_fields=["name_en"])
 
 
 class Migration(migrations.Migration):

@@ -136,7 +136,7 @@ def test_console_form_and_search(agent: Any) -> None:
 
 
 def test_portal_form() -> None:
-    account = PortalAccountFactory(customer=new_customer(name="华东快运有限公司"))
+    account: Any = PortalAccountFactory(customer=new_customer(name="华东快运有限公司"))
     client = Client()
     client.force_login(account.user)
     response = client.post(
