@@ -103,7 +103,7 @@ class MessageIn(Strict):
     )
 
 
-QueueName = Literal["mine", "team", "unassigned", "vip", "waiting_on_me", "recent", "all"]
+QueueName = Literal["mine", "team", "unassigned", "vip", "waiting_on_me", "due_soon", "recent", "all"]
 
 
 class TicketQuery(Schema):
