@@ -60,6 +60,9 @@ NOT_PAGES = {
     "ticket-view-create": "POST only",
     "ticket-view-delete": "POST only",
     "ticket-action": "POST only",
+    "ticket-draft": "POST only",
+    "notification-read": "POST only",
+    "notification-read-all": "POST only",
     "ticket-problem": "POST only",
     "ticket-attachment": "a file download",
     "portal-ticket-action": "POST only",
@@ -184,7 +187,7 @@ def _one(queryset: Any) -> list[Ticket]:
 
 
 def staff_urls(user: User) -> list[str]:
-    urls = ["/", "/teams/", "/customers/", "/tickets/calls/"]
+    urls = ["/", "/teams/", "/customers/", "/tickets/calls/", "/notifications/", "/notifications/bell/"]
     if user.has_perm("tickets.view_ticket"):
         urls += [f"/tickets/?queue={q}" for q in ("all", "mine", "team", "unassigned", "due_soon")]
         urls += ["/tickets/counts/", "/tickets/customers/lookup/?customer_q=KH"]

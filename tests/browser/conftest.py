@@ -85,7 +85,7 @@ def _migrated_data(transactional_db: None) -> None:
         )
     importlib.import_module("kefu.customers.migrations.0002_reference_skills_segments").seed(apps, None)
     importlib.import_module("kefu.tickets.migrations.0002_reference_data").seed_reference(apps)
-    importlib.import_module("kefu.tickets.migrations.0006_bilingual_tags_and_choices").seed_choice_names(apps)
+    importlib.import_module("kefu.tickets.migrations.0008_bilingual_tags_and_choices").seed_choice_names(apps)
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,7 @@ def ago(moment: dt.datetime | None) -> str:
         return "—"
     return _("刚刚") if _just_now(moment) else _("%(age)s前") % {"age": timesince(moment, depth=1)}
 
+
 @register.filter
 def joined(values: Any) -> str:
     """A list joined with the page language's separator (、 in Chinese, ", " in English)."""

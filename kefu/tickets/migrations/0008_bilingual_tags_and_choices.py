@@ -75,7 +75,7 @@ def seed_choice_names(apps: Apps, schema_editor: BaseDatabaseSchemaEditor | None
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0005_incident_rules_category_default_team"),
+        ("tickets", "0007_queue_sort_by_age_indexes"),
     ]
 
     operations = [
