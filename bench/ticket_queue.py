@@ -121,15 +121,15 @@ def main() -> int:
         "team+q": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)])),
         # The console's column sorts (forms.SORTS): by creation (the id), oldest or newest first, and by
         # last update oldest first.
-        "team, oldest": (agent, "team", none, "created"),
-        "team, newest created": (agent, "team", none, "-created"),
-        "mine, oldest": (agent, "mine", none, "created"),
-        "unassigned, oldest": (manager, "unassigned", none, "created"),
-        "all, oldest": (manager, "all", none, "created"),
-        "all, newest created": (manager, "all", none, "-created"),
-        "all, updated asc": (manager, "all", none, "updated"),
-        "open, oldest": (manager, "all", lambda i: F(status_category=["open"]), "created"),
-        "team+q, oldest": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)]), "created"),
+        "team/oldest": (agent, "team", none, "created"),
+        "team/newest-created": (agent, "team", none, "-created"),
+        "mine/oldest": (agent, "mine", none, "created"),
+        "unassigned/oldest": (manager, "unassigned", none, "created"),
+        "all/oldest": (manager, "all", none, "created"),
+        "all/newest-created": (manager, "all", none, "-created"),
+        "all/updated-asc": (manager, "all", none, "updated"),
+        "open/oldest": (manager, "all", lambda i: F(status_category=["open"]), "created"),
+        "team+q/oldest": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)]), "created"),
     }
     if args.only:
         cases = {k: v for k, v in cases.items() if k in args.only.split(",")}
