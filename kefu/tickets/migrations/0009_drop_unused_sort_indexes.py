@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0007_queue_sort_by_age_indexes'),
+        ('tickets', '0008_bilingual_tags_and_choices'),
     ]
 
     operations = [
