@@ -25,7 +25,7 @@ def test_lead_marks_a_problem_links_incidents_and_posts_an_update(page, log_in):
     outage = new_ticket(subject="乌鲁木齐转运中心暴雪停运", team=team)
     by_number = new_ticket(subject="新疆件三天未更新", team=team, customer=new_customer(name="天山商贸"))
     by_waybill = new_ticket(
-        subject="包裹滞留乌鲁木齐", team=team, customer=new_customer(name="西域物产"), waybills=["SF9001"]
+        subject="包裹滞留乌鲁木齐", team=team, customer=new_customer(name="西域物产"), waybills=["SF009001"]
     )
 
     log_in(page, lead)
@@ -40,7 +40,7 @@ def test_lead_marks_a_problem_links_incidents_and_posts_an_update(page, log_in):
     section.get_by_label("按工单号").press("Enter")
     expect(page.locator(".messages")).to_contain_text("已关联 1 张事件工单")
     section.get_by_text("关联事件工单").click()
-    section.get_by_label("按运单号（关联这些运单的全部未关闭工单）").fill("SF9001")
+    section.get_by_label("按运单号（关联这些运单的全部未关闭工单）").fill("SF009001")
     section.get_by_label("按运单号（关联这些运单的全部未关闭工单）").press("Enter")
     expect(page.get_by_test_id("incident-count")).to_contain_text("2")
     expect(page.get_by_test_id("incident-open")).to_contain_text("2")
