@@ -80,12 +80,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
-
     from kefu.core.tasks import schedule_maintenance
+    from kefu.core.worker import run_worker
 
     schedule_maintenance()  # restarts the self-rescheduling chain if it was lost
-    call_command("db_worker", queue_name="*", reload=False, startup_delay=False, interval=args.interval)
+    run_worker(interval=args.interval)
     return 0
 
 

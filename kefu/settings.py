@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kefu.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kefu.core.middleware.RequestSizeLimitMiddleware",
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kefu.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kefu.core.middleware.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into 429 (kefu.accounts.lockout).
@@ -125,6 +127,9 @@ def _database(url: str) -> dict[str, Any]:
         # (docs/performance.md). The pool bounds them per process.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
+            # A database host that does not answer fails a new connection after this many seconds
+            # (libpq's default is to wait for the operating system, minutes).
+            "connect_timeout": int(os.environ.get("KEFU_DB_CONNECT_TIMEOUT", "5")),
             # JIT compilation pays off for long analytical queries, not for these: a queue count over
             # 20,000 active tickets crossed jit_above_cost and spent ~40 ms compiling.
             "options": "-c jit=off",
@@ -141,6 +146,9 @@ DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# /healthz answers within about this many seconds, also when the database or Redis does not answer.
+KEFU_HEALTHZ_TIMEOUT = float(os.environ.get("KEFU_HEALTHZ_TIMEOUT", "1.5"))
+
 # --- cache and Redis ------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -155,6 +163,11 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# A claimed task's lease: renewed by its worker every third of it; once expired, another worker queues
+# the task again, and gives it up (FAILED) after it was claimed this many times (kefu/core/worker.py).
+KEFU_TASK_LEASE_SECONDS = float(os.environ.get("KEFU_TASK_LEASE_SECONDS", "60"))
+KEFU_TASK_MAX_ATTEMPTS = int(os.environ.get("KEFU_TASK_MAX_ATTEMPTS", "3"))
 
 # --- auth -----------------------------------------------------------------------------------------
 # django-axes first: it refuses a locked-out account or address before the password is checked.
@@ -224,6 +237,8 @@ KEFU_API_MAX_BODY_BYTES = int(os.environ.get("KEFU_API_MAX_BODY_BYTES", str(1024
 # Days an account agent has to make first contact with a newly assigned customer (domain.md item 13).
 KEFU_FIRST_CONTACT_DAYS = int(os.environ.get("KEFU_FIRST_CONTACT_DAYS", "7"))
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Most data rows one import accepts: a larger file is refused before any row is validated.
+KEFU_IMPORT_MAX_ROWS = int(os.environ.get("KEFU_IMPORT_MAX_ROWS", "50000"))
 # Ticket attachments: largest file, and the content types accepted (by file name).
 KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KEFU_ATTACHMENT_TYPES = env_list(
@@ -269,8 +284,11 @@ if PRODUCTION:
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "kefu.core.middleware.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # axes logs every sign-in at INFO; failures (WARNING) are also in the audit log.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},

@@ -1,6 +1,7 @@
 """The API's shared pieces: authentication, the single error body, and the NinjaAPI factory.
 
-Every error leaves the API as ``{"code": str, "message": str, "fields": {field: [message, ...]}}``.
+Every error leaves the API as ``{"code": str, "message": str, "fields": {field: [message, ...]},
+"request_id": str}`` — the request id is also the response's ``X-Request-ID`` header and is in the logs.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kefu.accounts.services import token_authenticate
 from kefu.core.errors import KefuError, NotAuthenticated, PayloadTooLarge, PermissionDenied
+from kefu.core.middleware import current_request_id
 
 
 class ErrorOut(Schema):
     code: str
     message: str
     fields: dict[str, list[str]]
+    request_id: str
 
 
 class TokenAuth(HttpBearer):
@@ -129,9 +132,8 @@ def error_response(
     message: str,
     fields: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
-    return api.create_response(
-        request, {"code": code, "message": message, "fields": fields or {}}, status=status
-    )
+    body = {"code": code, "message": message, "fields": fields or {}, "request_id": current_request_id()}
+    return api.create_response(request, body, status=status)
 
 
 def build_api(**kwargs: Any) -> NinjaAPI:

@@ -124,3 +124,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TaskLease(models.Model):
+    """A worker's claim on a running background task, renewed while the task runs (``kefu.core.worker``).
+
+    django-tasks-db marks a claimed task RUNNING and never looks at it again; a lease that is not renewed
+    (its worker was killed or lost the database) lets another worker put the task back in the queue.
+    Kept in kefu's own table because the task table belongs to django-tasks-db; ``task_id`` is that
+    table's id, without a foreign key, so either side can be pruned on its own.
+    """
+
+    task_id = models.UUIDField(_("任务"), primary_key=True)
+    worker_id = models.CharField(_("工作进程"), max_length=64)
+    expires_at = models.DateTimeField(_("租约到期"), db_index=True)
+
+    class Meta:
+        verbose_name = _("任务租约")
+        verbose_name_plural = _("任务租约")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} @ {self.worker_id}"

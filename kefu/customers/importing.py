@@ -1,6 +1,8 @@
 """Customer and contact import from .xlsx and .csv (UTF-8 or GBK).
 
-A file is read in full and every row validated before anything is written. The user chooses the mode:
+A file is streamed, never held in memory: one pass counts its rows and refuses a file over
+``KEFU_IMPORT_MAX_ROWS`` before any row is validated; a second pass validates every row before anything
+is written. The user chooses the mode:
 ``all_or_nothing`` writes nothing if any row is bad; ``valid_rows`` writes the good rows and reports
 the bad ones. Either way the report lists every rejected row with its row number, column and reason.
 Re-importing a file updates customers by customer number instead of duplicating them.
@@ -8,17 +10,20 @@ Re-importing a file updates customers by customer number instead of duplicating 
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
 import functools
-import io
 import logging
 import re
 import warnings
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -132,58 +137,69 @@ class _Row:
     values: dict[str, Any]
 
 
-def _decode_csv(raw: bytes) -> str:
+def _csv_encoding(path: Path) -> str:
+    """The encoding a CSV file decodes with (UTF-8, else GBK/GB18030), found by decoding it in chunks."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return raw.decode(encoding)
+            with path.open("rb") as handle:
+                while chunk := handle.read(1024 * 1024):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding
     raise ImportFileError(
         _("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV"), fields={"file": [_("编码无法识别")]}
     )
 
 
-def _read_table(path: Path, filename: str) -> list[list[Any]]:
+def _unreadable_xlsx(exc: Exception) -> ImportFileError:
+    return ImportFileError(
+        _("无法读取 Excel 文件：%(error)s") % {"error": exc.__class__.__name__},
+        fields={"file": [_("文件损坏或不是 .xlsx")]},
+    )
+
+
+def _table(path: Path, filename: str) -> Generator[Sequence[Any]]:
+    """The first sheet's rows, one at a time: a file is never held in memory as a whole (openpyxl's
+    read-only mode parses the sheet as a stream; CSV is read line by line)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        text = _decode_csv(path.read_bytes())
-        try:
-            return [list(row) for row in csv.reader(io.StringIO(text))]
-        except csv.Error as exc:
-            raise ImportFileError(
-                _("无法读取 CSV 文件：%(error)s") % {"error": exc}, fields={"file": [_("CSV 格式有误")]}
-            ) from exc
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
+        encoding = _csv_encoding(path)
+        with path.open(encoding=encoding, newline="") as handle:
+            try:
+                yield from csv.reader(handle)
+            except csv.Error as exc:
+                raise ImportFileError(
+                    _("无法读取 CSV 文件：%(error)s") % {"error": exc}, fields={"file": [_("CSV 格式有误")]}
+                ) from exc
+        return
+    if suffix != ".xlsx":
+        raise ImportFileError(
+            _("不支持的文件类型 %(suffix)s：请上传 .xlsx 或 .csv") % {"suffix": suffix or _("(无扩展名)")},
+            fields={"file": [_("文件类型不支持")]},
+        )
+    from openpyxl import load_workbook
 
-        # Spreadsheets saved by Excel/WPS often make openpyxl warn (styles, data validation); the
-        # import does not depend on either. A corrupt file can fail on opening or only mid-way.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                workbook = load_workbook(path, read_only=True, data_only=False)
-            except Exception as exc:  # openpyxl raises many types for a corrupt file
-                raise ImportFileError(
-                    _("无法读取 Excel 文件：%(error)s") % {"error": exc.__class__.__name__},
-                    fields={"file": [_("文件损坏或不是 .xlsx")]},
-                ) from exc
-            try:
-                if not workbook.worksheets:
-                    raise ImportFileError(_("Excel 文件中没有工作表"), fields={"file": [_("没有工作表")]})
-                return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-            except ImportFileError:
-                raise
-            except Exception as exc:
-                raise ImportFileError(
-                    _("无法读取 Excel 文件：%(error)s") % {"error": exc.__class__.__name__},
-                    fields={"file": [_("文件损坏或不是 .xlsx")]},
-                ) from exc
-            finally:
-                workbook.close()
-    raise ImportFileError(
-        _("不支持的文件类型 %(suffix)s：请上传 .xlsx 或 .csv") % {"suffix": suffix or _("(无扩展名)")},
-        fields={"file": [_("文件类型不支持")]},
-    )
+    # Spreadsheets saved by Excel/WPS often make openpyxl warn (styles, data validation); the import
+    # depends on neither. A corrupt file can fail on opening or only mid-way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many types for a corrupt file
+            raise _unreadable_xlsx(exc) from exc
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError(_("Excel 文件中没有工作表"), fields={"file": [_("没有工作表")]})
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise _unreadable_xlsx(exc) from exc
+    finally:
+        workbook.close()
 
 
 def _cell_text(value: Any) -> str:
@@ -196,11 +212,9 @@ def _cell_text(value: Any) -> str:
     return _CONTROL.sub("", str(value)).strip()
 
 
-def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
-    """Rows keyed by column, numbered as the spreadsheet numbers them (header = row 1), and the number of
-    empty rows skipped. Raises ImportFileError for a missing or unknown column."""
-    table = iter(_read_table(path, filename))
-    header = next(table, None)
+def _header_keys(header: Sequence[Any] | None) -> list[str | None]:
+    """The column key of each header cell (None for an empty one). Raises ImportFileError for a missing,
+    unknown or repeated column."""
     if header is None or all(_cell_text(cell) == "" for cell in header):
         raise ImportFileError(_("文件是空的：第一行应为表头"), fields={"file": [_("没有表头行")]})
     keys: list[str | None] = []
@@ -231,15 +245,84 @@ def read_rows(path: Path, filename: str) -> tuple[list[_Row], int]:
             _("表头不符合模板：%(problems)s") % {"problems": _("；").join(problems["columns"])},
             fields=problems,
         )
-    rows: list[_Row] = []
-    empty = 0
-    for number, cells in enumerate(table, start=2):
-        values = {key: cells[i] if i < len(cells) else None for i, key in enumerate(keys) if key}
-        if all(_cell_text(v) == "" for v in values.values()):
-            empty += 1
-            continue
-        rows.append(_Row(number=number, values=values))
-    return rows, empty
+    return keys
+
+
+def read_rows(path: Path, filename: str) -> Generator[_Row | None]:
+    """The data rows, one at a time, keyed by column and numbered as the spreadsheet numbers them
+    (header = row 1); ``None`` for an empty row. Raises ImportFileError for a missing or unknown column."""
+    with contextlib.closing(_table(path, filename)) as table:
+        keys = _header_keys(next(table, None))
+        for number, cells in enumerate(table, start=2):
+            values = {key: cells[i] if i < len(cells) else None for i, key in enumerate(keys) if key}
+            if all(_cell_text(v) == "" for v in values.values()):
+                yield None
+            else:
+                yield _Row(number=number, values=values)
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_VALUE_TAGS = {f"{_SHEET_NS}v", f"{_SHEET_NS}t"}  # a cell's value, an inline string's text
+
+
+def _first_sheet_xml(archive: zipfile.ZipFile) -> str:
+    """The archive member holding the workbook's first sheet (the one the import reads)."""
+    # ElementTree resolves no external entities, and the expat it is built on (≥ 2.4) refuses
+    # entity-expansion bombs: what defusedxml would guard against (S314).
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
+    sheet = workbook.find(f"{_SHEET_NS}sheets/{_SHEET_NS}sheet")
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+    if sheet is None:
+        raise ImportFileError(_("Excel 文件中没有工作表"), fields={"file": [_("没有工作表")]})
+    rel_id = sheet.get(f"{_REL_NS}id")
+    target = next(
+        r.get("Target", "") for r in rels.iter(f"{_PKG_REL_NS}Relationship") if r.get("Id") == rel_id
+    )
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _xlsx_value_rows(path: Path, *, stop_after: int) -> int:
+    """Rows of the first sheet that hold a value, counted from the sheet's XML as it streams by, up to
+    ``stop_after``. openpyxl cannot do this cheaply: opening a sheet without a declared size makes it
+    parse the whole sheet first (a minute for a million rows)."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(_first_sheet_xml(archive)) as sheet:
+            count = -1  # the header row
+            for _event, element in ElementTree.iterparse(sheet):  # noqa: S314 - see _first_sheet_xml
+                if element.tag == f"{_SHEET_NS}row":
+                    if any(e.tag in _VALUE_TAGS and (e.text or "").strip() for e in element.iter()):
+                        count += 1
+                        if count >= stop_after:
+                            return count
+                    element.clear()
+            return max(count, 0)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a corrupt archive or sheet raises many types
+        raise _unreadable_xlsx(exc) from exc
+
+
+def count_rows(path: Path, filename: str, *, limit: int) -> int:
+    """The number of data rows (about: rows with a value), read up to one past ``limit``; raises
+    ImportFileError naming the limit when there are more, so an oversized file is refused before any
+    row is validated."""
+    if Path(filename).suffix.lower() == ".xlsx":
+        count = _xlsx_value_rows(path, stop_after=limit + 1)
+    else:
+        count = 0
+        with contextlib.closing(read_rows(path, filename)) as rows:
+            for row in rows:
+                count += row is not None
+                if count > limit:
+                    break
+    if count > limit:
+        raise ImportFileError(
+            _("文件多于 %(limit)s 行数据，超过每次导入的上限：请拆分后再导入") % {"limit": f"{limit:,}"},
+            fields={"file": [_("行数超过上限 %(limit)s") % {"limit": f"{limit:,}"}]},
+        )
+    return count
 
 
 @dataclass
@@ -393,6 +476,23 @@ class _Rollback(Exception):
     """Undo an all-or-nothing import when a row fails only at write time."""
 
 
+@dataclass
+class Checkpoint:
+    """What a ``valid_rows`` import has committed: the first ``rows_done`` valid rows (in file order)
+    are written or were refused at write time (``write_errors``). Saved in the transaction that writes
+    them, so a run interrupted by a killed worker resumes exactly after them."""
+
+    rows_done: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    write_errors: list[RowError] = field(default_factory=list)
+
+
+# Valid rows written per transaction in valid_rows mode (each row in its own savepoint).
+WRITE_BATCH = 100
+
+
 def import_customers(
     path: Path,
     *,
@@ -401,10 +501,14 @@ def import_customers(
     actor: Any,
     progress: Progress | None = None,
     phase: Phase | None = None,
+    resume: Checkpoint | None = None,
+    checkpoint: Callable[[Checkpoint, int], None] | None = None,
 ) -> ImportResult:
     """Validate every row of the file, then write according to ``mode``. For a progress bar,
     ``phase(name, total)`` is called when validating and when writing start, and ``progress(n)`` as
-    rows are validated and as rows are written."""
+    rows are validated and as rows are written. In ``valid_rows`` mode rows are written in batches;
+    ``checkpoint(done, total_rows)`` is called inside each batch's transaction, and a run given
+    ``resume`` (an earlier run's last checkpoint, same file) skips the rows it had done."""
     if mode not in ImportMode.values:
         raise ImportFileError(
             _("未知的导入模式 %(mode)s") % {"mode": mode},
@@ -420,13 +524,17 @@ def import_customers(
         )
     if size == 0:
         raise ImportFileError(_("文件是空的：第一行应为表头"), fields={"file": [_("没有表头行")]})
-    rows, empty = read_rows(path, filename)
-    result = ImportResult(total_rows=len(rows), skipped_empty=empty)
+    total = count_rows(path, filename, limit=settings.KEFU_IMPORT_MAX_ROWS)
+    result = ImportResult()
     cleaned: list[_Clean] = []
     seen: dict[str, int] = {}
     if phase:
-        phase(_("校验"), len(rows))
-    for row in rows:
+        phase(_("校验"), total)
+    for row in read_rows(path, filename):
+        if row is None:
+            result.skipped_empty += 1
+            continue
+        result.total_rows += 1
         number = _cell_text(row.values.get("customer_no"))
         first = seen.setdefault(number, row.number) if number else row.number
         item = _clean(row, result.errors)
@@ -460,21 +568,38 @@ def import_customers(
         except _Rollback:
             result.created = result.updated = result.unchanged = 0
     else:
-        for item in cleaned:
-            try:
-                with transaction.atomic():
-                    _count(result, _write(actor, item))
-            except ValidationFailed as exc:
-                _row_failed(result, item, exc)
-            if progress:
-                progress(1)
+        done = resume or Checkpoint()
+        result.created, result.updated, result.unchanged = done.created, done.updated, done.unchanged
+        result.errors.extend(done.write_errors)
+        if progress and done.rows_done:
+            progress(done.rows_done)
+        pending = cleaned[done.rows_done :]
+        for start in range(0, len(pending), WRITE_BATCH):
+            with transaction.atomic():
+                for item in pending[start : start + WRITE_BATCH]:
+                    try:
+                        with transaction.atomic():
+                            _count(result, _write(actor, item))
+                    except ValidationFailed as exc:
+                        done.write_errors.extend(_row_failed(result, item, exc))
+                    done.rows_done += 1
+                    if progress:
+                        progress(1)
+                done.created, done.updated, done.unchanged = result.created, result.updated, result.unchanged
+                if checkpoint:
+                    checkpoint(done, result.total_rows)
     result.committed = result.created + result.updated + result.unchanged > 0
     return result
 
 
-def _row_failed(result: ImportResult, item: _Clean, exc: ValidationFailed) -> None:
-    for name, messages in (exc.fields or {"": [exc.message]}).items():
-        result.errors.extend(RowError(item.number, _label(name), m) for m in messages)
+def _row_failed(result: ImportResult, item: _Clean, exc: ValidationFailed) -> list[RowError]:
+    errors = [
+        RowError(item.number, _label(name), m)
+        for name, messages in (exc.fields or {"": [exc.message]}).items()
+        for m in messages
+    ]
+    result.errors.extend(errors)
+    return errors
 
 
 def _count(result: ImportResult, outcome: str) -> None:
@@ -533,15 +658,67 @@ def import_job_run(job: ImportJob) -> ImportJob:
         return _import_job_run(job)
 
 
+_FINISHED = (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+
+def _row_error(data: dict[str, Any]) -> RowError:
+    return RowError(int(data["row"]), str(data["column"]), str(data["reason"]))
+
+
+def _save_checkpoint(job: ImportJob, done: Checkpoint, total_rows: int) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        total_rows=total_rows,
+        rows_done=done.rows_done,
+        created_count=done.created,
+        updated_count=done.updated,
+        unchanged_count=done.unchanged,
+        errors=[{"row": e.row, "column": e.column, "reason": e.reason} for e in done.write_errors[:1000]],
+    )
+
+
+def _written_so_far(job: ImportJob) -> str:
+    """What an interrupted job committed, from its last checkpoint."""
+    if not job.rows_done:
+        return str(_("未导入任何数据"))
+    return _(
+        "已写入的行保留：新建 %(created)s，更新 %(updated)s，未变化 %(unchanged)s（共 %(total)s 行中的前 "
+        "%(done)s 个有效行）；重新上传同一文件即可补齐，已写入的按客户编号更新，不会重复"
+    ) % {
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "unchanged": job.unchanged_count,
+        "total": job.total_rows,
+        "done": job.rows_done,
+    }
+
+
 def _import_job_run(job: ImportJob) -> ImportJob:
+    if job.status in _FINISHED:  # its worker died after finishing it, before marking the task done
+        return job
+    # RUNNING: an earlier run's worker died (its lease expired); carry on after its last checkpoint.
+    resume = None
+    if job.status == ImportStatus.RUNNING and job.mode == ImportMode.VALID_ROWS and job.rows_done:
+        resume = Checkpoint(
+            rows_done=job.rows_done,
+            created=job.created_count,
+            updated=job.updated_count,
+            unchanged=job.unchanged_count,
+            write_errors=[_row_error(e) for e in job.errors],
+        )
+        logger.warning("import job %s resumes after %s rows", job.public_id, job.rows_done)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
     try:
         result = import_customers(
-            Path(job.file.path), filename=job.original_name, mode=job.mode, actor=job.created_by
+            Path(job.file.path),
+            filename=job.original_name,
+            mode=job.mode,
+            actor=job.created_by,
+            resume=resume,
+            checkpoint=functools.partial(_save_checkpoint, job),
         )
     except ImportFileError as exc:
         job.status = ImportStatus.REJECTED
-        job.message = exc.message[:255]
+        job.message = exc.message[:500]
         job.errors = [
             {"row": 0, "column": str(_FILE_PROBLEM_LABELS.get(k, k)), "reason": m}
             for k, v in exc.fields.items()
@@ -549,15 +726,17 @@ def _import_job_run(job: ImportJob) -> ImportJob:
         ]
     except Exception as exc:  # an unexpected failure must not leave the job "running" forever
         logger.exception("import job %s failed", job.public_id)
+        job.refresh_from_db()
         job.status = ImportStatus.FAILED
         job.message = (
-            _("导入出错（%(error)s），未导入任何数据；请联系管理员") % {"error": exc.__class__.__name__}
-        )[:255]
-        job.errors = []
+            _("导入出错（%(error)s），%(written)s；请联系管理员")
+            % {"error": exc.__class__.__name__, "written": _written_so_far(job)}
+        )[:500]
     else:
         job.total_rows = result.total_rows
         job.created_count = result.created
         job.updated_count = result.updated
+        job.unchanged_count = result.unchanged
         job.error_count = result.error_rows
         job.errors = [{"row": e.row, "column": e.column, "reason": e.reason} for e in result.errors[:1000]]
         job.status = ImportStatus.DONE if result.committed or not result.errors else ImportStatus.REJECTED
@@ -586,3 +765,26 @@ def _import_job_run(job: ImportJob) -> ImportJob:
             changes={"result": [None, job.message]},
         )
     return job
+
+
+@transaction.atomic
+def import_job_abandon(*, job_id: int) -> None:
+    """End a job whose worker died on every attempt (``kefu.core.worker`` gave its task up) as failed,
+    saying what its committed batches wrote."""
+    job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status in _FINISHED:
+        return
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        job.status = ImportStatus.FAILED
+        job.message = (_("导入被中断（后台进程多次退出）；%(written)s") % {"written": _written_so_far(job)})[
+            :500
+        ]
+        job.finished_at = timezone.now()
+        job.save()
+        if job.created_by is not None:
+            audit.record(
+                actor=job.created_by,
+                action=AuditAction.IMPORT,
+                obj=job,
+                changes={"result": [None, job.message]},
+            )

@@ -207,9 +207,13 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     created_count = models.PositiveIntegerField(_("新建"), default=0)
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变化"), default=0)
+    # Valid rows already written (or refused at write time), committed with them: a run interrupted by
+    # a killed worker resumes after them, and a job given up reports what they wrote.
+    rows_done = models.PositiveIntegerField(_("已处理行"), default=0)
     error_count = models.PositiveIntegerField(_("错误行"), default=0)
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
-    message = models.CharField(_("说明"), max_length=255, blank=True)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
     language = models.CharField(_("语言"), max_length=16, default="zh-hans", editable=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

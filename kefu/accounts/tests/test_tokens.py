@@ -148,7 +148,7 @@ def test_unusable_token_is_401(make_user, make_token, header, method, path):
 
     # then it is told to authenticate (not a CSRF complaint), and nothing was written
     assert response.status_code == 401
-    assert response.json() == UNAUTHENTICATED
+    assert response.json() == {**UNAUTHENTICATED, "request_id": response["X-Request-ID"]}
     assert Customer.objects.count() == 0
 
 
@@ -175,7 +175,7 @@ def test_malformed_authorization_header_is_401(db, value, method):
     )
 
     assert response.status_code == 401
-    assert response.json() == UNAUTHENTICATED
+    assert response.json() == {**UNAUTHENTICATED, "request_id": response["X-Request-ID"]}
     assert Customer.objects.count() == 0
 
 
@@ -183,7 +183,7 @@ def test_no_credentials_at_all_is_401(db):
     response = integration().post("/api/v1/customers", {"name": "x"}, content_type="application/json")
 
     assert response.status_code == 401
-    assert response.json() == UNAUTHENTICATED
+    assert response.json() == {**UNAUTHENTICATED, "request_id": response["X-Request-ID"]}
 
 
 def test_revoking_twice_records_one_event(make_user):
@@ -223,7 +223,7 @@ def test_browser_session_write_without_csrf_token_is_rejected(make_user):
 
     # then it is refused in the API's error shape and nothing is created
     assert response.status_code == 403
-    assert set(response.json()) == {"code", "message", "fields"}
+    assert set(response.json()) == {"code", "message", "fields", "request_id"}
     assert Customer.objects.count() == 0
 
 
@@ -249,4 +249,4 @@ def test_signed_out_browser_is_401(db):
     response = Client(enforce_csrf_checks=True).get("/api/v1/me")
 
     assert response.status_code == 401
-    assert response.json() == UNAUTHENTICATED
+    assert response.json() == {**UNAUTHENTICATED, "request_id": response["X-Request-ID"]}

@@ -23,7 +23,7 @@ def test_a_body_over_djangos_limit_without_our_precheck_is_413_in_the_error_shap
 
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
-    assert set(response.json()) == {"code", "message", "fields"}
+    assert set(response.json()) == {"code", "message", "fields", "request_id"}
     assert not Customer.objects.exists()
 
 

@@ -1,4 +1,4 @@
-"""Every API error leaves as {"code", "message", "fields"} with the status of its exception class."""
+"""Every API error leaves as {"code", "message", "fields", "request_id"} with the status of its exception class."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def test_unknown_field_message(api_as, make_user):
         "code": "validation_error",
         "message": "请求数据有误，请检查各字段",
         "fields": {"colour": ["不允许的字段"]},
+        "request_id": response["X-Request-ID"],
     }
 
 
@@ -100,6 +101,7 @@ def test_oversized_body_is_refused_before_it_is_read(make_user, api_as, settings
         "code": "payload_too_large",
         "message": f"请求体 {size} 字节，超过上限 100 字节",
         "fields": {},
+        "request_id": response["X-Request-ID"],
     }
     assert Customer.objects.count() == 0
 
@@ -116,7 +118,12 @@ def test_unknown_customer_is_404_in_the_error_shape(api_as, make_user):
     response = api_as(make_user(Role.QA)).get("/customers/nosuchcustomer00")
 
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "客户不存在", "fields": {}}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "客户不存在",
+        "fields": {},
+        "request_id": response["X-Request-ID"],
+    }
 
 
 def test_wrong_method_is_not_a_server_error(api_as, make_user):

@@ -117,12 +117,12 @@ def test_a_run_schedules_the_next_one_an_interval_later() -> None:
 
 def test_kefu_worker_schedules_maintenance(monkeypatch: Any) -> None:
     started: list[dict[str, Any]] = []
-    monkeypatch.setattr("django.core.management.call_command", lambda *a, **kw: started.append(kw))
+    monkeypatch.setattr("kefu.core.worker.run_worker", lambda **kw: started.append(kw))
 
     assert cli.main(["worker"]) == 0
 
     assert len(_waiting()) == 1
-    assert started[0]["queue_name"] == "*"
+    assert started == [{"interval": 1.0}]
 
 
 def test_kefu_prune(agent: Any, capsys: Any) -> None:

@@ -27,7 +27,7 @@ def contact_rows():
 def assert_422(response, fields):
     assert response.status_code == 422, response.content
     body = response.json()
-    assert set(body) == {"code", "message", "fields"}
+    assert set(body) == {"code", "message", "fields", "request_id"}
     assert body["code"] == "validation_error"
     assert sorted(body["fields"]) == sorted(fields)
     return body

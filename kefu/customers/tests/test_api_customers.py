@@ -35,7 +35,7 @@ def customer_rows():
 def assert_error(response, status, code, fields=None):
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"code", "message", "fields"}
+    assert set(body) == {"code", "message", "fields", "request_id"}
     assert body["code"] == code
     assert body["message"]
     if fields is not None:
@@ -120,7 +120,7 @@ def test_malformed_json_is_rejected_in_the_error_shape(api_as, agent):
     )
 
     assert response.status_code in (400, 422)
-    assert set(response.json()) == {"code", "message", "fields"}
+    assert set(response.json()) == {"code", "message", "fields", "request_id"}
     assert Customer.objects.count() == 0
 
 

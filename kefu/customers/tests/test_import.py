@@ -434,6 +434,25 @@ def test_file_over_the_size_limit_is_refused_before_reading(tmp_path, settings):
     assert error.fields == {"file": ["文件过大"]}
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_file_over_the_row_limit_is_refused_before_any_row_is_validated(tmp_path, settings, suffix):
+    settings.KEFU_IMPORT_MAX_ROWS = 100
+    # Every row is invalid (bad phone): the only error must be the limit, not 101 row errors.
+    rows = [HEADERS] + [template_row(customer_no=f"KH{i}", name="甲", phone="123") for i in range(101)]
+    path = (write_xlsx if suffix == ".xlsx" else write_csv)(tmp_path / f"big{suffix}", rows)
+    error = file_error(path)
+    assert error.message == "文件多于 100 行数据，超过每次导入的上限：请拆分后再导入"
+    assert error.fields == {"file": ["行数超过上限 100"]}
+    assert Customer.objects.count() == 0
+
+
+def test_file_at_the_row_limit_is_imported_and_empty_rows_do_not_count(tmp_path, settings):
+    settings.KEFU_IMPORT_MAX_ROWS = 3
+    rows = [HEADERS, *GOOD_ROWS, [None] * len(HEADERS), template_row()]
+    result = run(write_xlsx(tmp_path / "a.xlsx", rows))
+    assert (result.total_rows, result.skipped_empty, result.created, result.errors) == (3, 2, 3, [])
+
+
 def test_sparse_50_mb_file_is_refused(tmp_path):
     path = tmp_path / "big.csv"
     with path.open("wb") as handle:

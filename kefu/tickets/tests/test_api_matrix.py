@@ -261,7 +261,7 @@ def test_api_role_matrix(world, api_as, endpoint, role, status):
     assert response.status_code == status, response.content
     if status >= 400:
         body = response.json()
-        assert set(body) == {"code", "message", "fields"}
+        assert set(body) == {"code", "message", "fields", "request_id"}
         assert body["code"] == ERROR_CODES[status]
     if status >= 400 or endpoint in READS:
         assert db_state() == before
