@@ -193,3 +193,26 @@ def test_cursor_out_of_range_is_422_naming_the_cursor(lead_api, last_id):
     response = lead_api.get(f"/customers?cursor={cursor}")
     assert response.status_code == 422
     assert response.json()["fields"] == {"cursor": ["分页游标无效"]}
+
+
+def _files(count: int) -> list[Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [SimpleUploadedFile(f"f{i}.txt", b"x", content_type="text/plain") for i in range(count)]
+
+
+def test_200_files_to_the_api_is_a_json_error_naming_the_limit(lead_api):
+    response = lead_api.client.post(
+        "/api/v1/tickets/T1/attachments", {"files": _files(200)}, headers=lead_api.headers
+    )
+    assert response.status_code == 413
+    assert response.json()["fields"] == {"attachments": ["一次最多上传 100 个文件"]}
+    assert not Message.objects.exists()
+
+
+def test_200_files_to_a_page_names_the_limit(make_user):
+    client = Client()
+    client.force_login(make_user(Role.LEAD))
+    response = client.post("/tickets/T1/reply/", {"body": "hi", "attachments": _files(200)})
+    assert response.status_code == 413
+    assert "一次最多上传 100 个文件" in response.content.decode()
