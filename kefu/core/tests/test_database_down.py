@@ -25,7 +25,7 @@ needs_postgres = pytest.mark.skipif(
 
 def _reset() -> None:
     connection.close()
-    connection.close_pool()
+    connection.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper (this test needs it)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.customers.models import Contact, Customer, CustomerNote
-from kefu.customers.tests.factories import CustomerFactory
+from kefu.customers.tests.factories import new_customer
 from kefu.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_customer_create(lead_api, field):
 
 @pytest.mark.parametrize("field", ["name", "customer_no", "province", "city", "address"])
 def test_customer_update(lead_api, field):
-    customer = CustomerFactory(name="原名")
+    customer = new_customer(name="原名")
     body = with_nul(
         {"version": customer.version, **{k: v for k, v in CUSTOMER.items() if k != "contacts"}}, field
     )
@@ -100,7 +100,7 @@ def test_customer_update(lead_api, field):
 
 @pytest.mark.parametrize("field", list(CONTACT))
 def test_contact_create(lead_api, field):
-    customer = CustomerFactory()
+    customer = new_customer()
     assert_refused(
         lead_api.post(f"/customers/{customer.public_id}/contacts", with_nul(CONTACT, field)), field
     )
@@ -108,7 +108,7 @@ def test_contact_create(lead_api, field):
 
 
 def test_customer_note(lead_api):
-    customer = CustomerFactory()
+    customer = new_customer()
     assert_refused(lead_api.post(f"/customers/{customer.public_id}/notes", {"body": NUL}), "body")
     assert not CustomerNote.objects.exists()
 
