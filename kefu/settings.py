@@ -169,6 +169,10 @@ TASKS = {
 KEFU_TASK_LEASE_SECONDS = float(os.environ.get("KEFU_TASK_LEASE_SECONDS", "60"))
 KEFU_TASK_MAX_ATTEMPTS = int(os.environ.get("KEFU_TASK_MAX_ATTEMPTS", "3"))
 
+# The API docs (/api/docs) and openapi.json are public unless production; in production only when this
+# is set, otherwise for signed-in staff.
+KEFU_API_DOCS_PUBLIC = env_bool("KEFU_API_DOCS_PUBLIC", default=not PRODUCTION)
+
 # --- auth -----------------------------------------------------------------------------------------
 # django-axes first: it refuses a locked-out account or address before the password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "kefu.accounts.backends.AuthBackend"]

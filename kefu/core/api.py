@@ -6,7 +6,8 @@ Every error leaves the API as ``{"code": str, "message": str, "fields": {field: 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kefu.accounts.services import token_authenticate
 from kefu.core.errors import KefuError, NotAuthenticated, PayloadTooLarge, PermissionDenied
-from kefu.core.middleware import current_request_id
+from kefu.core.middleware import api_error, current_request_id
 
 
 class ErrorOut(Schema):
@@ -136,8 +137,27 @@ def error_response(
     return api.create_response(request, body, status=status)
 
 
+def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API docs and openapi.json: public when ``KEFU_API_DOCS_PUBLIC`` (the default outside
+    production), otherwise for signed-in staff only — anyone else gets 404, as for a page that is not there."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        staff = user.is_authenticated and not getattr(user, "is_portal_user", False)
+        if settings.KEFU_API_DOCS_PUBLIC or staff:
+            return view(request, *args, **kwargs)
+        return api_error(
+            request, status=404, code="not_found", message=_("API 文档未公开：请以员工身份登录后查看")
+        )
+
+    return wrapper
+
+
 def build_api(**kwargs: Any) -> NinjaAPI:
-    api = NinjaAPI(auth=[TokenAuth(), ApiKeyAuth(), BrowserSessionAuth()], **kwargs)
+    api = NinjaAPI(
+        auth=[TokenAuth(), ApiKeyAuth(), BrowserSessionAuth()], docs_decorator=docs_access, **kwargs
+    )
 
     @api.exception_handler(KefuError)
     def _kefu(request: HttpRequest, exc: KefuError) -> HttpResponse:
