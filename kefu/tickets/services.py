@@ -129,9 +129,15 @@ def default_status(category: str) -> Status:
     return status
 
 
+# Longest value of a text custom field: a line or a short paragraph, not a document (a 1 MB JSON object
+# used to be accepted and stored).
+CUSTOM_TEXT_MAX_CHARS = 1000
+
+
 def validate_custom_fields(category: Category | None, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check ``values`` against the category's fields: every required one present, choices valid,
-    no unknown keys. Errors are named ``custom_fields.<key>``."""
+    """Check ``values`` against the category's fields: every required one present, each value of its
+    field's type (text: a string of at most CUSTOM_TEXT_MAX_CHARS), choices valid, no unknown keys. Errors
+    are named ``custom_fields.<key>``."""
     fields = (
         reference.cached(
             f"fields:{category.pk}", lambda: {f.key: f for f in CustomField.objects.filter(category=category)}
@@ -155,13 +161,24 @@ def validate_custom_fields(category: Category | None, values: Mapping[str, Any])
             errors[f"custom_fields.{key}"] = [
                 _("“%(label)s”的可选值：%(choices)s") % {"label": spec.localized_label, "choices": choices}
             ]
-        elif spec.kind == FieldKind.NUMBER and not isinstance(value, int | float):
+        elif spec.kind == FieldKind.TEXT and (
+            not isinstance(value, str) or len(value) > CUSTOM_TEXT_MAX_CHARS
+        ):
+            errors[f"custom_fields.{key}"] = [
+                _("“%(label)s”应为文本，最多 %(max)s 个字")
+                % {"label": spec.label, "max": CUSTOM_TEXT_MAX_CHARS}
+            ]
+        elif spec.kind == FieldKind.NUMBER and (
+            not isinstance(value, int | float) or isinstance(value, bool)
+        ):
             errors[f"custom_fields.{key}"] = [_("必须是数字")]
         elif spec.kind == FieldKind.BOOL and not isinstance(value, bool):
             errors[f"custom_fields.{key}"] = [_("必须是“是”或“否”")]
         elif spec.kind == FieldKind.DATE:
             try:
-                dt.date.fromisoformat(str(value))
+                if not isinstance(value, str):
+                    raise ValueError(value)
+                dt.date.fromisoformat(value)
             except ValueError:
                 errors[f"custom_fields.{key}"] = [_("日期格式应为 YYYY-MM-DD")]
         cleaned[key] = value

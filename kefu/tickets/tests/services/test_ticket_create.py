@@ -11,9 +11,9 @@ from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.tests.factories import new_contact, new_customer
 from kefu.tickets import services
-from kefu.tickets.enums import StatusCategory
-from kefu.tickets.models import Ticket
-from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
+from kefu.tickets.enums import FieldKind, StatusCategory
+from kefu.tickets.models import CustomField, Ticket
+from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, new_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,31 @@ def test_an_overlong_tag_is_refused_with_the_other_errors_and_nothing_is_stored(
     assert {"subject", "tags"} <= set(exc.value.fields)
     assert "超长" * 17 in exc.value.fields["tags"][0]
     assert Ticket.objects.count() == before
+
+
+@pytest.mark.parametrize("value", [{"a": "x" * 1_000_000}, "x" * 1001, 12, ["备注"]])
+def test_text_custom_field_takes_a_string_of_limited_length(agent: User, value: object) -> None:
+    CustomField.objects.create(category=category("other"), key="remark", label="备注", kind=FieldKind.TEXT)
+
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, category="other", custom_fields={"remark": value})
+
+    assert exc.value.fields == {"custom_fields.remark": ["“备注”应为文本，最多 1000 个字"]}
+    assert Ticket.objects.count() == 0
+
+
+def test_text_custom_field_at_the_limit_and_typed_fields(agent: User) -> None:
+    other = category("other")
+    CustomField.objects.create(category=other, key="remark", label="备注", kind=FieldKind.TEXT)
+    CustomField.objects.create(category=other, key="pieces", label="件数", kind=FieldKind.NUMBER)
+    CustomField.objects.create(category=other, key="day", label="日期", kind=FieldKind.DATE)
+
+    with pytest.raises(ValidationFailed) as exc:
+        new_ticket(actor=agent, category="other", custom_fields={"pieces": True, "day": {"y": 2026}})
+    assert exc.value.fields == {
+        "custom_fields.pieces": ["必须是数字"],
+        "custom_fields.day": ["日期格式应为 YYYY-MM-DD"],
+    }
+
+    ticket = new_ticket(actor=agent, category="other", custom_fields={"remark": "x" * 1000, "pieces": 3})
+    assert ticket.custom_fields == {"remark": "x" * 1000, "pieces": 3}
