@@ -55,7 +55,7 @@ def signed_in(make_user) -> Client:
 
 
 @needs_postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_healthz_says_503_within_two_seconds(database_away):
     started = time.monotonic()
     response = Client().get("/healthz")
@@ -65,7 +65,7 @@ def test_healthz_says_503_within_two_seconds(database_away):
 
 
 @needs_postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_api_error_keeps_the_json_body_with_a_request_id(token, database_away):
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"})
@@ -81,7 +81,7 @@ def test_api_error_keeps_the_json_body_with_a_request_id(token, database_away):
 
 
 @needs_postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize(
     ("language", "text"), [("zh-hans", "服务器出错了，已记录"), ("en", "Something went wrong on the server")]
 )
