@@ -54,9 +54,8 @@ def _int_id(data: Any) -> int:
     value = data.get("id") if isinstance(data, dict) else None
     if not isinstance(value, int) or isinstance(value, bool):  # JSON true would page from id 1
         raise _invalid_cursor()
-    if not -(2**63) <= value < 2**63:  # past a bigint: PostgreSQL raised a 500
-        raise _invalid_cursor()
-    return value
+    # Clamped to a bigint: past it PostgreSQL raised a 500, and the clamped id pages the same rows.
+    return max(-(2**63), min(value, 2**63 - 1))
 
 
 def decode_cursor(cursor: str) -> int:
