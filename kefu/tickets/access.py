@@ -1,27 +1,125 @@
-"""Who may see which ticket. One predicate decides both what a user may list and what a user may
-open, so a list and a detail check can never disagree."""
+"""Who may see which ticket. One predicate decides what a user may list, count, search and open, and
+which tickets any write may reach (a problem's incidents, a merge or link target, an automatic rule), so
+a list and a detail check can never disagree.
+
+A staff user without the wide scope (agents, leads) sees a ticket when they are a member of its team,
+its assignee, its creator, one of its watchers, the account agent (专属客服) of its customer, or the
+owner of a work order (协作单) on it. Managers, QA, analysts and administrators see every ticket (QA and
+analysts read only); a portal user sees its organisation's tickets.
+
+The personal sets (teams, watched tickets, work orders, account customers) are read in one query per
+request and written into the SQL as literal ids (:class:`InIds`): every branch of the ``OR`` is then a
+test of the ticket's own columns, so a queue is still driven by its index and tests the scope per row,
+and when the scope itself must drive, both planners can combine one index per branch. A subquery in the
+``OR`` would make them walk every ticket (docs/performance.md has the measurements)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, CharField, Expression, F, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import TeamMembership
 from kefu.core.errors import NotFound, PermissionDenied
-from kefu.tickets.models import Ticket
+from kefu.customers.models import Customer
+from kefu.tickets.enums import SUBTASK_CLOSED
+from kefu.tickets.models import Subtask, Ticket
 
 NOTHING = Q(pk__in=[])
 
 
-def ticket_scope(user: Any) -> Q:
-    """The tickets ``user`` may see, as a filter.
+@dataclass(frozen=True)
+class Reach:
+    """What a staff user reaches personally, besides the tickets assigned to or created by them."""
 
-    agents: their teams' tickets and those assigned to them; leads: their teams' (and their own);
-    managers, QA, analysts, admins: all (QA and analysts read-only); portal users: their
-    organization's tickets."""
+    team_ids: tuple[int, ...]
+    watched: tuple[int, ...]  # ticket ids
+    work_orders: tuple[int, ...]  # ids of tickets with a work order assigned to the user
+    open_work_orders: tuple[int, ...]  # … of which one is still open (not done or cancelled)
+    accounts: tuple[int, ...]  # ids of the customers whose account agent the user is
+
+
+def reach(user: Any) -> Reach:
+    """The user's :class:`Reach`, read in one query (a ``UNION ALL`` of four small index reads) once per
+    user object — a request's user lives one request, so a change shows from the next request on."""
+    cached: Reach | None = getattr(user, "_kefu_reach", None)
+    if cached is not None:
+        return cached
+    kind = Case(
+        When(status__in=sorted(SUBTASK_CLOSED), then=Value("s")), default=Value("o"), output_field=CharField()
+    )
+    # No ORDER BY in a compound statement: each part drops its model's default ordering.
+    rows = (
+        TeamMembership.objects.filter(user=user)
+        .order_by()
+        .annotate(reach_kind=Value("t", output_field=CharField()))
+        .values_list("team_id", "reach_kind")
+        .union(
+            Ticket.watchers.through.objects.filter(user=user)
+            .order_by()
+            .annotate(reach_kind=Value("w", output_field=CharField()))
+            .values_list("ticket_id", "reach_kind"),
+            Subtask.objects.filter(assignee=user)
+            .order_by()
+            .annotate(reach_kind=kind)
+            .values_list("ticket_id", "reach_kind"),
+            Customer.objects.filter(account_agent=user)
+            .order_by()
+            .annotate(reach_kind=Value("c", output_field=CharField()))
+            .values_list("pk", "reach_kind"),
+            all=True,
+        )
+    )
+    sets: dict[str, set[int]] = {"t": set(), "w": set(), "s": set(), "o": set(), "c": set()}
+    for pk, key in rows:
+        sets[key].add(pk)
+    cached = Reach(
+        team_ids=tuple(sorted(sets["t"])),
+        watched=tuple(sorted(sets["w"])),
+        work_orders=tuple(sorted(sets["s"] | sets["o"])),
+        open_work_orders=tuple(sorted(sets["o"])),
+        accounts=tuple(sorted(sets["c"])),
+    )
+    user._kefu_reach = cached
+    return cached
+
+
+def team_ids(user: Any) -> tuple[int, ...]:
+    """The ids of the user's teams (from :func:`reach`)."""
+    return reach(user).team_ids
+
+
+class InIds(Expression):
+    """``column IN (1, 2, 3)`` with the ids written into the SQL: no bound parameter per id (SQLite
+    allows 32,766 in a statement; an account agent may have thousands of customers), and the planner
+    sees the values. The ids are integers (``int()`` of each), so nothing else can reach the SQL."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: Iterable[int]) -> None:
+        super().__init__()
+        self.column: Any = F(column)
+        self.ids = [int(pk) for pk in ids]
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.column)
+        if not self.ids:
+            return "1 = 0", []
+        return f"{sql} IN ({', '.join(map(str, self.ids))})", params
+
+
+def ticket_scope(user: Any) -> Q:
+    """The tickets ``user`` may see, as a filter (the rule is in the module docstring)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if getattr(user, "is_portal_user", False):
@@ -31,23 +129,31 @@ def ticket_scope(user: Any) -> Q:
         return NOTHING
     if user.is_superuser or user.has_perm("tickets.view_all_tickets"):
         return Q()
-    return Q(team_id__in=team_ids(user)) | Q(assignee=user)
-
-
-def team_ids(user: Any) -> list[int]:
-    """The ids of the user's teams, read once per user object (a request's user lives one request).
-
-    Literal ids rather than a subquery let both planners drive a queue from the team index and test
-    the scope per row; with a subquery in an ``OR`` they walk every ticket."""
-    cached: list[int] | None = getattr(user, "_kefu_team_ids", None)
-    if cached is None:
-        cached = sorted(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
-        user._kefu_team_ids = cached
-    return cached
+    mine = reach(user)
+    scope = Q(assignee=user) | Q(created_by=user)
+    if mine.team_ids:
+        scope |= Q(InIds("team_id", mine.team_ids))
+    tickets = sorted({*mine.watched, *mine.work_orders})
+    if tickets:
+        scope |= Q(InIds("id", tickets))
+    if mine.accounts:
+        scope |= Q(InIds("customer_id", mine.accounts))
+    return scope
 
 
 def visible_tickets(user: Any) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_scope(user))
+
+
+def may_see(user: Any, ticket: Ticket) -> bool:
+    """Whether ``user`` may see ``ticket`` (one query, plus the user's reach once per request)."""
+    return visible_tickets(user).filter(pk=ticket.pk).exists()
+
+
+def users_who_may_see(ticket: Ticket, users: Iterable[Any]) -> list[Any]:
+    """Those of ``users`` who may see ``ticket``, in the order given: whom a notice about the ticket
+    (a mention, an assignment) may go to. A query per user — for the handful a notice names."""
+    return [user for user in users if may_see(user, ticket)]
 
 
 def access_ticket(

@@ -17,7 +17,7 @@ from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
 from kefu.customers.models import Customer
 from kefu.tickets import text, waybills
-from kefu.tickets.access import access_ticket, team_ids, visible_tickets
+from kefu.tickets.access import InIds, access_ticket, reach, team_ids, visible_tickets
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, SubtaskStatus, Visibility
 from kefu.tickets.models import Message, Subtask, Ticket
 
@@ -29,6 +29,7 @@ QUEUES: dict[str, Any] = {
     "vip": gettext_lazy("VIP 客户"),
     "waiting_on_me": gettext_lazy("等待我处理"),
     "due_soon": gettext_lazy("即将到期"),
+    "work_orders": gettext_lazy("我的协作单"),
     "recent": pgettext_lazy("ticket queue", "最近更新"),
     "all": gettext_lazy("全部"),
 }
@@ -65,6 +66,10 @@ def queue_filter(user: Any, queue: str) -> Q:
             status__in=SUBTASK_UNFINISHED, deadline__lt=timezone.now() + DUE_SOON
         ).values("ticket_id")
         return active & Q(assignee=user, pk__in=due)
+    if queue == "work_orders":
+        # Tickets on which a work order (协作单) assigned to me is still open: the other departments'
+        # queue. Literal ids, read with the access scope's sets (access.reach).
+        return active & Q(InIds("id", reach(user).open_work_orders))
     raise KeyError(queue)
 
 

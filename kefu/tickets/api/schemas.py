@@ -103,7 +103,9 @@ class MessageIn(Strict):
     )
 
 
-QueueName = Literal["mine", "team", "unassigned", "vip", "waiting_on_me", "due_soon", "recent", "all"]
+QueueName = Literal[
+    "mine", "team", "unassigned", "vip", "waiting_on_me", "due_soon", "work_orders", "recent", "all"
+]
 
 
 class TicketQuery(Schema):
