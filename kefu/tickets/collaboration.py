@@ -20,12 +20,15 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.accounts.models import User
 from kefu.core import audit, reference
 from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
+from kefu.core.notifications import notify, register_kind
 from kefu.tickets import services, text
+from kefu.tickets.access import visible_tickets
 from kefu.tickets.enums import (
     ACTIVE_CATEGORIES,
     SUBTASK_CLOSED,
@@ -59,6 +62,9 @@ DONE_OR_CLOSED = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
 # The custom field (seeded on delay, damage and loss tickets) that automatic linking matches route nodes in.
 ROUTE_FIELD = "exception_node"
 MAX_RULE_WAYBILLS = 1000
+# Shown in the reader's language when the notification is read (kefu.core.notifications).
+WORK_ORDER_NOTICE = gettext_lazy("协作单「%(title)s」已分配给你（工单 %(number)s）")
+register_kind("work_order", WORK_ORDER_NOTICE)
 MAX_RULE_NODES = 50
 
 
@@ -169,7 +175,24 @@ def subtask_create(
     audit.record(
         actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"subtasks": [None, subtask.title]}
     )
+    _notify_owner(actor, subtask, locked)
     return subtask
+
+
+def _notify_owner(actor: Any, subtask: Subtask, ticket: Ticket) -> None:
+    """Tell a work order's new owner (not someone who assigned it to themselves) that it is theirs."""
+    owner = subtask.assignee
+    if owner is None or owner == actor:
+        return
+    params = {"title": subtask.title[:80], "number": ticket.number}
+    notify(
+        users=[owner],
+        kind="work_order",
+        title=str(WORK_ORDER_NOTICE) % params,
+        params=params,
+        url=f"/tickets/{ticket.number}/",
+        key=f"work-order:{subtask.pk}:{subtask.version}",
+    )
 
 
 def _subtask_conflict(subtask: Subtask, version: int) -> Conflict:
@@ -216,6 +239,8 @@ def subtask_update(*, actor: Any, subtask: Subtask, version: int | None, **chang
         locked.version += 1
         locked.save(update_fields=[*SUBTASK_EDITABLE, "version"])
         audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
+        if "assignee" in diff:
+            _notify_owner(actor, locked, locked.ticket)
     return locked
 
 
@@ -455,9 +480,14 @@ def problem_mark(*, actor: Any, ticket: Ticket) -> Ticket:
 def incident_link(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket]) -> list[Ticket]:
     """Link tickets (picked by hand, or a queryset from a bulk filter) to ``problem`` as its incidents
     and return the newly linked ones. Tickets already linked to this problem are skipped; anything
-    invalid refuses the whole batch."""
+    invalid refuses the whole batch — a ticket the actor may not see as if it did not exist."""
     _require_problem_manager(actor)
-    return _link_incidents(actor=actor, problem=problem, incidents=incidents)
+    wanted = list(incidents)
+    seen = set(visible_tickets(actor).filter(pk__in=[t.pk for t in wanted]).values_list("pk", flat=True))
+    hidden = [t for t in wanted if t.pk not in seen]
+    if hidden:
+        raise ValidationFailed.for_field("incidents", _("工单 %(ref)s 不存在") % {"ref": hidden[0].number})
+    return _link_incidents(actor=actor, problem=problem, incidents=wanted)
 
 
 def _link_incidents(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket]) -> list[Ticket]:
@@ -504,14 +534,14 @@ def _link_incidents(*, actor: Any, problem: Ticket, incidents: Iterable[Ticket])
 
 @transaction.atomic
 def incidents_link_by_waybill(*, actor: Any, problem: Ticket, waybill_nos: Sequence[str]) -> list[Ticket]:
-    """Bulk-link the not-yet-linked, unclosed tickets about any of ``waybill_nos``."""
+    """Bulk-link the not-yet-linked, unclosed tickets about any of ``waybill_nos`` that the actor may see
+    (another team's ticket about the same waybill is not reached)."""
     numbers = waybills_clean(waybill_nos)
     if not numbers:
         raise ValidationFailed.for_field("waybills", _("请至少填写一个运单号"))
     candidates = (
-        Ticket.objects.filter(
-            waybills__waybill_no__in=numbers, problem=None, is_problem=False, merged_into=None
-        )
+        visible_tickets(actor)
+        .filter(waybills__waybill_no__in=numbers, problem=None, is_problem=False, merged_into=None)
         .exclude(pk=problem.pk)
         .exclude(status_category=StatusCategory.CLOSED)
         .distinct()
@@ -519,14 +549,21 @@ def incidents_link_by_waybill(*, actor: Any, problem: Ticket, waybill_nos: Seque
     return incident_link(actor=actor, problem=problem, incidents=candidates)
 
 
-def _open_incidents(problem: Ticket) -> list[Ticket]:
-    return list(problem.incidents.exclude(status_category__in=DONE_OR_CLOSED).order_by("pk"))
+def _open_incidents(problem: Ticket, actor: Any) -> list[Ticket]:
+    """The problem's unresolved incidents that ``actor`` may see: an update or a resolution reaches
+    no ticket its author could not open (another team's incident stays as it is)."""
+    return list(
+        visible_tickets(actor)
+        .filter(problem=problem)
+        .exclude(status_category__in=DONE_OR_CLOSED)
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
 def problem_post_update(*, actor: Any, problem: Ticket, body: str, update_id: str) -> list[Message]:
     """Post ``body`` as one public reply, authored by ``actor``, on every open incident of ``problem``
-    and return the new messages. ``update_id`` (e.g. the form's idempotency key) makes a retry a no-op:
+    that ``actor`` may see, and return the new messages. ``update_id`` (e.g. the form's idempotency key) makes a retry a no-op:
     the problem's audit trail records each update id it has posted."""
     _require_problem_manager(actor)
     update_id = update_id.strip()
@@ -545,7 +582,7 @@ def problem_post_update(*, actor: Any, problem: Ticket, body: str, update_id: st
         return []
     messages = [
         services.message_add(actor=actor, ticket=incident, body=body, visibility=Visibility.PUBLIC)
-        for incident in _open_incidents(locked)
+        for incident in _open_incidents(locked, actor)
     ]
     services._touch(locked, [])
     audit.record(
@@ -569,15 +606,15 @@ class ProblemResolution:
 def problem_resolve(
     *, actor: Any, problem: Ticket, solution_summary: str, resolve_incidents: bool = True
 ) -> ProblemResolution:
-    """Resolve the problem and, with ``resolve_incidents``, each open incident with the same summary.
-    Incidents with an open mandatory subtask are skipped and reported in ``skipped``."""
+    """Resolve the problem and, with ``resolve_incidents``, each open incident the actor may see with the
+    same summary. Incidents with an open mandatory subtask are skipped and reported in ``skipped``."""
     _require_problem_manager(actor)
     _locked_problem(problem)
     resolved_problem = services.ticket_resolve(actor=actor, ticket=problem, solution_summary=solution_summary)
     result = ProblemResolution(problem=resolved_problem)
     if not resolve_incidents:
         return result
-    for incident in _open_incidents(resolved_problem):
+    for incident in _open_incidents(resolved_problem, actor):
         blocked = incident.subtasks.filter(mandatory=True).exclude(status__in=SUBTASK_CLOSED).exists()
         if blocked:
             result.skipped.append(incident)
@@ -626,7 +663,8 @@ def incident_rule_set(
     categories: Sequence[Category] = (),
     ends_at: dt.datetime | None = None,
 ) -> IncidentRule:
-    """Set (create or replace) the rule that links tickets created from now on to ``problem``.
+    """Set (create or replace) the rule that links tickets created from now on to ``problem``. The rule
+    acts for ``actor`` from now on (``IncidentRule.set_by``): it links only tickets they may see.
 
     A new ticket matches when it is about one of ``waybills`` or its exception node contains one of
     ``route_nodes`` (at least one of the two must be given), and — if ``categories`` is not empty — it is
@@ -657,8 +695,9 @@ def incident_rule_set(
     rule = IncidentRule.objects.filter(problem=locked).first()
     before = _rule_summary(rule) if rule is not None else None
     if rule is None:
-        rule = IncidentRule(problem=locked, created_by=_user(actor))
+        rule = IncidentRule(problem=locked)
     rule.waybills, rule.route_nodes, rule.updated_at = numbers, nodes, now
+    rule.set_by = _user(actor)
     rule.ends_at = ends_at.astimezone(dt.UTC) if ends_at is not None else None  # as read back
     rule.save()
     rule.categories.set(categories)
@@ -692,6 +731,7 @@ class _Rule:
     """An incident rule as the hot path reads it (cached between requests: kefu.core.reference)."""
 
     problem_id: int
+    set_by_id: int | None  # the rule links only tickets this user may see
     waybills: frozenset[str]
     route_nodes: tuple[str, ...]  # case-folded
     categories: frozenset[int]  # empty: any
@@ -714,6 +754,7 @@ def _rules() -> list[_Rule]:
     return [
         _Rule(
             problem_id=rule.problem_id,
+            set_by_id=rule.set_by_id,
             waybills=frozenset(rule.waybills),
             route_nodes=tuple(n.casefold() for n in rule.route_nodes),
             categories=frozenset(c.pk for c in rule.categories.all()),
@@ -724,12 +765,14 @@ def _rules() -> list[_Rule]:
 
 
 def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | None:
-    """Link the just-created ``ticket`` to the first open problem (oldest first) whose rule it matches,
-    through the same path (and audit events) as linking by hand, by the system; return that problem.
+    """Link the just-created ``ticket`` to the first open problem (oldest first) whose rule it matches
+    and whose rule's author (``set_by``, still active) may see the ticket, through the same path (and
+    audit events) as linking by hand, by the system; return that problem.
 
     Called by ``services.ticket_create`` inside its transaction, so every entry path links. The rules
     are cached between requests (kefu.core.reference; saving or deleting a rule invalidates them), so a
-    create reads none; a match reads its problem, which must still be an open problem."""
+    create reads none; a match reads its problem, which must still be an open problem, and the rule's
+    author and what they may see."""
     rules = reference.cached("incident-rules", _rules)
     if not rules:
         return None
@@ -742,10 +785,15 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
         problem = Ticket.objects.filter(
             pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE_CATEGORIES, merged_into=None
         ).first()
-        if problem is not None:
+        if problem is not None and _rule_may_reach(rule, ticket):
             _link_incidents(actor=None, problem=problem, incidents=[ticket])
             return problem
     return None
+
+
+def _rule_may_reach(rule: _Rule, ticket: Ticket) -> bool:
+    author = User.objects.filter(pk=rule.set_by_id, is_active=True).first()
+    return author is not None and visible_tickets(author).filter(pk=ticket.pk).exists()
 
 
 @dataclass(frozen=True)
@@ -757,19 +805,19 @@ class ProblemOverview:
     rule_summary: str
 
 
-def problem_overview(problem: Ticket, *, limit: int = 50) -> ProblemOverview:
-    """What the ticket page shows of a problem: incident counts, the latest incidents, the rule."""
-    counts = problem.incidents.aggregate(
+def problem_overview(problem: Ticket, *, user: Any, limit: int = 50) -> ProblemOverview:
+    """What the ticket page shows of a problem to ``user``: the counts and latest of the incidents
+    ``user`` may see, the rule."""
+    incidents = visible_tickets(user).filter(problem=problem)
+    counts = incidents.aggregate(
         total=Count("id"), open=Count("id", filter=~Q(status_category__in=DONE_OR_CLOSED))
     )
-    incidents = list(
-        problem.incidents.select_related("status", "customer").order_by("-updated_at", "-id")[:limit]
-    )
+    latest = list(incidents.select_related("status", "customer").order_by("-updated_at", "-id")[:limit])
     rule = IncidentRule.objects.filter(problem=problem).prefetch_related("categories").first()
     return ProblemOverview(
         total=counts["total"],
         open=counts["open"],
-        incidents=incidents,
+        incidents=latest,
         rule=rule,
         rule_summary=_rule_summary(rule) if rule is not None else "",
     )

@@ -348,7 +348,10 @@ class IncidentRule(models.Model):
     passed) becomes an incident when it is about one of ``waybills``, or when its exception node
     (custom field ``exception_node``) contains one of ``route_nodes`` — and, if ``categories`` is not
     empty, it is in one of them. Checked by ``collaboration.incident_autolink`` on every
-    ``ticket_create`` with one query over this (small) table."""
+    ``ticket_create`` with one query over this (small) table.
+
+    The rule acts for ``set_by``, whoever saved it last: it links only tickets that user may see when the
+    ticket is created (``kefu.tickets.access``), and nothing once that user is deactivated or deleted."""
 
     problem = models.OneToOneField(
         Ticket, verbose_name=_("问题工单"), on_delete=models.CASCADE, related_name="incident_rule"
@@ -359,7 +362,7 @@ class IncidentRule(models.Model):
     )
     categories = models.ManyToManyField(Category, verbose_name=_("限定分类"), blank=True, related_name="+")
     ends_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
-    created_by = models.ForeignKey(
+    set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)

@@ -42,7 +42,7 @@ def problem_context(user: Any, ticket: Ticket) -> dict[str, Any]:
     )
     context: dict[str, Any] = {"can_manage_problem": may_manage, "problem_overview": None}
     if ticket.is_problem:
-        context["problem_overview"] = collaboration.problem_overview(ticket)
+        context["problem_overview"] = collaboration.problem_overview(ticket, user=user)
         if may_manage:
             context.update(
                 {

@@ -84,9 +84,9 @@ def _notify_about(
 ) -> None:
     """Notify ``users`` about ``ticket``, each only if they may open it (``access.visible_tickets``, the
     one predicate): a notice must not name a ticket, or link to one, its reader is not allowed to see."""
-    from kefu.tickets.access import visible_tickets
+    from kefu.tickets.access import users_who_may_see
 
-    readers = [u for u in users if visible_tickets(u).filter(pk=ticket.pk).exists()]
+    readers = users_who_may_see(ticket, users)
     if not readers:
         return
     params = {"actor": audit.actor_of(actor)[2], "number": ticket.number, "subject": ticket.subject[:80]}

@@ -158,6 +158,10 @@ def create_ticket(
         status=201,
         action=lambda: detail_out(_create(request, payload), portal=is_portal(user), counts=NO_MESSAGES),
     )
+    if outcome.replayed:
+        # The first answer is replayed only while the caller may still see the ticket (moved to
+        # another team since, or the caller left the team: 404 like any ticket they cannot see).
+        access_ticket(user, outcome.body["id"])
     return outcome.body
 
 

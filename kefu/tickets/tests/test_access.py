@@ -90,9 +90,7 @@ UNSEEN = {"page": 404, "queue": False, "search": False, "count": 0}
 @pytest.mark.parametrize(
     "relation", ["team member", "assignee", "watcher", "account agent", "work order owner"]
 )
-def test_each_relation_to_a_ticket_lets_an_agent_see_it_everywhere(
-    relation, make_user, elsewhere, outsider
-):
+def test_each_relation_to_a_ticket_lets_an_agent_see_it_everywhere(relation, make_user, elsewhere, outsider):
     # given a ticket of another team, and an agent related to it in one way
     ticket = new_ticket(team=elsewhere, customer=new_customer(), subject=SUBJECT)
     agent = make_user(Role.AGENT, username="li.si")

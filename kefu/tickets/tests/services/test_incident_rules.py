@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kefu.accounts.enums import Role
 from kefu.accounts.models import User
+from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core import reference
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.models import ActorKind, AuditEvent
@@ -22,6 +25,13 @@ from kefu.tickets.models import CustomField, IncidentRule, Ticket
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, closed_ticket, new_ticket
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(make_user: Callable[..., User]) -> User:
+    """Who sets the rules here: a manager, who may see every ticket, so a rule reaches every new
+    ticket it matches (a team lead's rule reaches only what the lead sees: the tests at the end)."""
+    return make_user(Role.MANAGER, username="jingli")
 
 
 @pytest.fixture
@@ -264,3 +274,60 @@ def test_rule_needs_an_open_problem_and_the_permission(lead: User, agent: User) 
     assert "problem" in resolved.value.fields
     assert _snapshot() == before
     assert done.status_category == StatusCategory.CLOSED
+
+
+# --- what a rule may reach: the tickets its author (who saved it last) may see ----------------------
+
+
+@pytest.fixture
+def team_lead(make_user: Callable[..., User]) -> tuple[User, Any]:
+    user = make_user(Role.LEAD, username="zuzhang")
+    team = TeamFactory(name="华东一组")
+    MembershipFactory(team=team, user=user)
+    return user, team
+
+
+def test_a_leads_rule_links_only_tickets_the_lead_may_see(team_lead: tuple[User, Any]) -> None:
+    # given a team lead's problem and rule
+    lead, team = team_lead
+    problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    before = Ticket.objects.get(pk=problem.pk).version
+
+    # when tickets about the waybill arrive for the lead's team and for another team
+    ours = new_ticket(subject="我的快递没到", waybills=["SF1002"], team=team)
+    theirs = new_ticket(subject="我的快递也没到", waybills=["SF1002"], team=TeamFactory(name="华南二组"))
+
+    # then only the lead's team's ticket is linked; the other team's ticket is untouched
+    assert Ticket.objects.get(pk=ours.pk).problem_id == problem.pk
+    untouched = Ticket.objects.get(pk=theirs.pk)
+    assert (untouched.problem_id, untouched.version) == (None, theirs.version)
+    assert not AuditEvent.objects.filter(object_id=str(theirs.pk), changes__has_key="problem").exists()
+    assert Ticket.objects.get(pk=problem.pk).version == before + 1  # the one incident
+
+
+def test_a_rule_whose_author_left_links_nothing(lead: User, problem: Ticket) -> None:
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    lead.is_active = False
+    lead.save(update_fields=["is_active"])
+
+    ticket = new_ticket(subject="我的快递没到", waybills=["SF1002"])
+
+    assert Ticket.objects.get(pk=ticket.pk).problem_id is None
+
+
+def test_saving_a_rule_makes_it_act_for_whoever_saved_it(
+    lead: User, problem: Ticket, team_lead: tuple[User, Any]
+) -> None:
+    # given a manager's rule, replaced by a team lead who sees only the team's tickets
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    team_leader, team = team_lead
+    services.ticket_assign(actor=lead, ticket=problem, assignee=None, team=team)  # the lead's to open
+    collaboration.incident_rule_set(actor=team_leader, problem=problem, waybills=["SF1002", "SF1003"])
+
+    # when a ticket of another team matches
+    theirs = new_ticket(subject="我的快递没到", waybills=["SF1003"], team=TeamFactory(name="华南二组"))
+
+    # then the rule reaches only what its last author may see
+    assert IncidentRule.objects.get(problem=problem).set_by == team_leader
+    assert Ticket.objects.get(pk=theirs.pk).problem_id is None

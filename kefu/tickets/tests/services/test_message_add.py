@@ -160,6 +160,20 @@ def test_mention_notifies_the_colleague_once(agent: User, colleague: User) -> No
     assert Notification.objects.count() == 1
 
 
+def test_a_mention_notifies_only_people_who_may_see_the_ticket(agent: User, colleague: User) -> None:
+    # given a ticket of a team the colleague is not in
+    ticket = new_ticket(actor=agent, team=TeamFactory())
+
+    # when the agent mentions the colleague
+    message = new_message(
+        ticket=ticket, actor=agent, body="@wangfang 请看一下", visibility=Visibility.INTERNAL
+    )
+
+    # then the mention is recorded, but no notice names a ticket the colleague cannot open
+    assert list(message.mentions.all()) == [colleague]
+    assert Notification.objects.count() == 0
+
+
 def test_first_response_is_the_first_public_agent_reply(agent: User) -> None:
     ticket = new_ticket(actor=agent)
     contact = new_contact()
