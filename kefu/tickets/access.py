@@ -49,28 +49,26 @@ def reach(user: Any) -> Reach:
     cached: Reach | None = getattr(user, "_kefu_reach", None)
     if cached is not None:
         return cached
-    kind = Case(
-        When(status__in=sorted(SUBTASK_CLOSED), then=Value("s")), default=Value("o"), output_field=CharField()
+
+    def tagged(tag: str) -> Value:
+        return Value(tag, output_field=CharField())
+
+    work_order = Case(
+        When(status__in=sorted(SUBTASK_CLOSED), then=tagged("s")),
+        default=tagged("o"),
+        output_field=CharField(),
     )
     # No ORDER BY in a compound statement: each part drops its model's default ordering.
     rows = (
         TeamMembership.objects.filter(user=user)
         .order_by()
-        .annotate(reach_kind=Value("t", output_field=CharField()))
-        .values_list("team_id", "reach_kind")
+        .values_list("team_id", tagged("t"))
         .union(
             Ticket.watchers.through.objects.filter(user=user)
             .order_by()
-            .annotate(reach_kind=Value("w", output_field=CharField()))
-            .values_list("ticket_id", "reach_kind"),
-            Subtask.objects.filter(assignee=user)
-            .order_by()
-            .annotate(reach_kind=kind)
-            .values_list("ticket_id", "reach_kind"),
-            Customer.objects.filter(account_agent=user)
-            .order_by()
-            .annotate(reach_kind=Value("c", output_field=CharField()))
-            .values_list("pk", "reach_kind"),
+            .values_list("ticket_id", tagged("w")),
+            Subtask.objects.filter(assignee=user).order_by().values_list("ticket_id", work_order),
+            Customer.objects.filter(account_agent=user).order_by().values_list("pk", tagged("c")),
             all=True,
         )
     )

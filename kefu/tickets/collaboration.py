@@ -792,6 +792,8 @@ def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | No
 
 
 def _rule_may_reach(rule: _Rule, ticket: Ticket) -> bool:
+    if rule.set_by_id is None:
+        return False
     author = User.objects.filter(pk=rule.set_by_id, is_active=True).first()
     return author is not None and visible_tickets(author).filter(pk=ticket.pk).exists()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
@@ -60,7 +60,7 @@ def _relate(relation: str, user: User, ticket: Ticket) -> None:
 
 @pytest.fixture
 def elsewhere() -> Team:
-    return TeamFactory(name="华南二组")
+    return cast(Team, TeamFactory(name="华南二组"))
 
 
 @pytest.fixture
