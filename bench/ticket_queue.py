@@ -12,16 +12,26 @@ status and category joined) — as an agent, a lead or a manager:
     q-common, q-city, q-rare        full text: common words (延误 / 破损 理赔), a city, a rare pair
     q-waybill, q-number             a waybill number / a ticket number as q
     team+q                          the agent's team queue with a full-text q
+    agent-all, agent-all+q          everything the agent may see (the access scope drives the query)
+    office-all                      … for an agent of no team who owns 50 work orders (协作单)
+    work_orders                     the agent's "my work orders" queue (when the code has it)
+
+Before timing, the agent is given what the wider access rule reaches (once per database): every
+customer gets an account agent round-robin among the seeded agents (as ``seed_bulk`` does when agents
+exist before the customers; the bench seeds the customers first), and the agent watches 200 tickets and
+owns 100 work orders (50 open) on tickets of any team.
 
 With ``--pages`` also whole requests through ``django.test.Client``: the console queue page
 (``/tickets/?queue=…``), its htmx rows fragment, the queue counts it loads next (``/tickets/counts/``,
-as the agent and as a manager) and the ticket page (``/tickets/<number>/``).
+as the agent and as a manager), the agent's ``all`` queue page and the ticket page (``/tickets/<number>/``, as
+the manager, and as the agent on a ticket of their team).
 Without DATABASE_URL a SQLite file under /tmp/kefu-bench is used and kept for the next run.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import statistics
 import sys
@@ -59,7 +69,9 @@ def main() -> int:
     database = setup("tickets.sqlite3")
 
     from django.db import connection
+    from django.db.models import F as Column
     from django.test import Client
+    from django.utils import timezone
 
     from kefu.accounts.enums import Role
     from kefu.accounts.models import TeamMembership, User
@@ -68,7 +80,7 @@ def main() -> int:
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
     from kefu.tickets import forms, selectors
-    from kefu.tickets.models import Ticket, TicketWaybill
+    from kefu.tickets.models import Subtask, Ticket, TicketWaybill
 
     have = Ticket.objects.count()
     if have < args.tickets:
@@ -81,9 +93,6 @@ def main() -> int:
             progress=sys.stderr.isatty(),
         )
         have = Ticket.objects.count()
-    with connection.cursor() as cursor:  # fresh statistics, as autovacuum / PRAGMA optimize keep them
-        cursor.execute("ANALYZE")
-
     # The agent with the most active tickets, a lead of that team, a manager (sees everything).
     member = (
         TeamMembership.objects.filter(user__role=Role.AGENT, user__is_active=True)
@@ -98,8 +107,52 @@ def main() -> int:
     )
     rng = random.Random(args.seed)
     top = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    office = User.objects.filter(username="bench-office").first()
+    if office is None:  # what the wider access rule reaches, written once per database
+        print("adding account agents, watchers and work orders …", file=sys.stderr)
+        office = user_create(
+            actor=None, username="bench-office", password=None, role=Role.AGENT, full_name="仓储协作"
+        )
+        agents = list(
+            TeamMembership.objects.filter(user__role=Role.AGENT, user__is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+        for index, user_id in enumerate(agents):
+            Customer.objects.alias(slot=Column("pk") % len(agents)).filter(slot=index).update(
+                account_agent_id=user_id
+            )
+        Ticket.watchers.through.objects.bulk_create(
+            [
+                Ticket.watchers.through(ticket_id=pk, user_id=agent.pk)
+                for pk in set(rng.sample(range(1, top + 1), 200))
+            ]
+        )
+        due = timezone.now() + dt.timedelta(days=2)
+        Subtask.objects.bulk_create(
+            [
+                Subtask(
+                    ticket_id=pk,
+                    department="warehouse",
+                    title="核查库存",
+                    deadline=due,
+                    problem_description="客户称少件",
+                    support_needed="请盘点",
+                    assignee_id=owner.pk,
+                    status="open" if i % 2 == 0 or owner == office else "done",
+                )
+                for owner, count in ((agent, 100), (office, 50))
+                for i, pk in enumerate(rng.sample(range(1, top + 1), count))
+            ]
+        )
+    with connection.cursor() as cursor:  # fresh statistics, as autovacuum / PRAGMA optimize keep them
+        cursor.execute("ANALYZE")
     sample_ids = [rng.randint(1, top) for _ in range(args.requests)]
     numbers = list(Ticket.objects.filter(pk__in=sample_ids).values_list("number", flat=True))
+    team_numbers = list(
+        Ticket.objects.filter(pk__in=sample_ids, team_id=member.team_id).values_list("number", flat=True)
+    )
     waybills = list(
         TicketWaybill.objects.filter(ticket_id__in=sample_ids).values_list("waybill_no", flat=True)
     )
@@ -130,7 +183,12 @@ def main() -> int:
         "all/updated-asc": (manager, "all", none, "updated"),
         "open/oldest": (manager, "all", lambda i: F(status_category=["open"]), "created"),
         "team+q/oldest": (agent, "team", lambda i: F(q=COMMON[i % len(COMMON)]), "created"),
+        "agent-all": (agent, "all", none),
+        "agent-all+q": (agent, "all", lambda i: F(q=COMMON[i % len(COMMON)])),
+        "office-all": (office, "all", none),
     }
+    if "work_orders" in selectors.QUEUES:
+        cases["work_orders"] = (agent, "work_orders", none)
     if args.only:
         cases = {k: v for k, v in cases.items() if k in args.only.split(",")}
 
@@ -141,7 +199,9 @@ def main() -> int:
 
     def run(case: str, i: int) -> int:
         user, queue, filters, *sort = cases[case]
-        queryset = selectors.ticket_list(user, queue=queue, filters=filters(i))
+        # A fresh user object per call, as per request: its access sets are read each time.
+        fresh = User.objects.get(pk=user.pk)
+        queryset = selectors.ticket_list(fresh, queue=queue, filters=filters(i))
         return len(forms.page_of(queryset, "", sort[0] if sort else forms.DEFAULT_SORT)[0])
 
     if args.explain:
@@ -188,7 +248,9 @@ def main() -> int:
             "queue rows (htmx): team": lambda i: "/tickets/?queue=team",
             "queue counts (htmx)": lambda i: "/tickets/counts/?queue=team",
             "queue counts (htmx), manager": lambda i: "/tickets/counts/?queue=all",
+            "queue page: all": lambda i: "/tickets/?queue=all",
             "ticket page": lambda i: f"/tickets/{numbers[i % len(numbers)]}/",
+            "ticket page, agent": lambda i: f"/tickets/{team_numbers[i % len(team_numbers)]}/",
         }
         manager_client = Client()
         manager_client.force_login(manager)

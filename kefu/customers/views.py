@@ -22,7 +22,7 @@ from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import CustomerKind, ImportMode, Tier
 from kefu.customers.models import Customer, ImportJob, Segment
 from kefu.tickets import selectors as ticket_selectors
-from kefu.tickets.access import is_read_only_role
+from kefu.tickets.access import is_read_only_role, sees_every_ticket
 from kefu.tickets.enums import ACTIVE_CATEGORIES
 
 
@@ -94,6 +94,8 @@ def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "open_count": ticket_selectors.ticket_list(request.user, filters=open_filter).count(),
             "queue_query": urlencode({"queue": "all", "customer": customer.public_id}),
             "may_create": request.user.has_perm("tickets.add_ticket") and not is_read_only_role(request.user),
+            # Without the wide scope an empty card says "none you may see", not "none".
+            "sees_all": sees_every_ticket(request.user),
         }
     return render(
         request,

@@ -125,7 +125,7 @@ def ticket_scope(user: Any) -> Q:
         return Q(customer_id=account.customer_id) if account else NOTHING
     if not user.has_perm("tickets.view_ticket"):
         return NOTHING
-    if user.is_superuser or user.has_perm("tickets.view_all_tickets"):
+    if sees_every_ticket(user):
         return Q()
     mine = reach(user)
     scope = Q(assignee=user) | Q(created_by=user)
@@ -137,6 +137,14 @@ def ticket_scope(user: Any) -> Q:
     if mine.accounts:
         scope |= Q(InIds("customer_id", mine.accounts))
     return scope
+
+
+def sees_every_ticket(user: Any) -> bool:
+    """Staff with the wide scope: managers, QA, analysts, administrators (``tickets.view_all_tickets``)."""
+    return bool(
+        not getattr(user, "is_portal_user", False)
+        and (user.is_superuser or user.has_perm("tickets.view_all_tickets"))
+    )
 
 
 def visible_tickets(user: Any) -> QuerySet[Ticket]:

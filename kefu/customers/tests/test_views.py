@@ -241,6 +241,8 @@ def team_agent(make_user):
 
 def test_tickets_card_lists_only_tickets_the_agent_may_see(team_agent, customer):
     agent, team = team_agent
+    customer.account_agent = None  # not the agent's account: its account agent sees all its tickets
+    customer.save(update_fields=["account_agent"])
     mine = new_ticket(subject="冷链货物延误", team=team, customer=customer, priority="urgent")
     done = resolved_ticket(subject="运费发票重开", team=team, customer=customer)
     other_team = new_ticket(subject="别组的工单", team=TeamFactory(), customer=customer)
@@ -294,8 +296,29 @@ def test_tickets_card_in_english(team_agent, customer):
     assert "张未结" not in text
     other = cast(Customer, CustomerFactory())
     empty = client.get(f"/customers/{other.public_id}/", headers={"accept-language": "en"}).text
-    assert "No tickets for this customer yet" in empty
+    assert "No tickets of this customer that you may see" in empty
     assert "0 open" in empty
+
+
+def test_the_account_agent_sees_every_ticket_of_the_customer(team_agent, customer):
+    # given a customer whose tickets other teams handle, and its account agent (专属客服) in 华东一组
+    agent, _team = team_agent
+    customer.account_agent = None
+    customer.save(update_fields=["account_agent"])
+    elsewhere = new_ticket(subject="冷链货物延误", team=TeamFactory(name="华南二组"), customer=customer)
+    client = UserClient(agent)
+    before = client.get(f"/customers/{customer.public_id}/")
+
+    customer.account_agent = agent
+    customer.save(update_fields=["account_agent"])
+    after = client.get(f"/customers/{customer.public_id}/")
+
+    # then the card, which said there was nothing for them, lists and counts the ticket
+    assert "该客户没有你可查看的工单" in before.text
+    assert [t.number for t in after.context["tickets"]["recent"]] == [elsewhere.number]
+    assert after.context["tickets"]["open_count"] == 1
+    assert "冷链货物延误" in after.text
+    assert client.get(f"/tickets/{elsewhere.number}/").status_code == 200
 
 
 # --- notes and first contact -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kefu.accounts.models import User
 from kefu.core.errors import Conflict, ValidationFailed
-from kefu.core.models import AuditEvent
+from kefu.core.models import AuditEvent, Notification
 from kefu.tickets import collaboration, services
 from kefu.tickets.enums import Department, SubtaskStatus
 from kefu.tickets.models import Subtask, Ticket
@@ -42,6 +42,24 @@ def test_create_records_handoff_and_bumps_parent(agent: User, colleague: User) -
     ticket.refresh_from_db()
     assert ticket.version == 2
     assert AuditEvent.objects.filter(content_type__model="subtask", object_id=str(subtask.pk)).count() == 1
+
+
+def test_the_new_owner_of_a_work_order_is_notified_once(agent: User, colleague: User, lead: User) -> None:
+    # given a work order the agent assigns to a colleague, then to the lead, then to themselves
+    ticket = new_ticket(actor=agent)
+    subtask = _subtask(agent, ticket, assignee=colleague)
+    handed = collaboration.subtask_update(actor=agent, subtask=subtask, version=1, assignee=lead)
+    collaboration.subtask_update(actor=agent, subtask=handed, version=2, title="核实外箱破损（加急）")
+    collaboration.subtask_update(actor=agent, subtask=handed, version=3, assignee=agent)
+
+    # then each new owner but the agent heard of it, once, with a link to the ticket
+    notices = list(Notification.objects.order_by("pk").values_list("user__username", "kind", "url"))
+    assert notices == [
+        ("wangfang", "work_order", f"/tickets/{ticket.number}/"),
+        ("zuzhang", "work_order", f"/tickets/{ticket.number}/"),
+    ]
+    assert "核实外箱破损" in Notification.objects.get(user=colleague).title
+    assert ticket.number in Notification.objects.get(user=colleague).title
 
 
 @pytest.mark.parametrize(
