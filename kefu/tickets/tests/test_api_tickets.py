@@ -297,8 +297,8 @@ def test_a_write_answers_with_the_ticket_without_a_query_per_relation(
     client.get("/tickets?limit=1")  # token and permissions as in any later request
     services.ticket_update(actor=agent, ticket=ticket, version=None, changes={}, add_tags=["冷链", "加急"])
 
-    # token, stamp, team ids, the ticket, the assignee (5); the assignment and its transition, with
-    # savepoints (16); then the answer: the ticket re-read once with its relations, its tags, its
+    # token, stamp, access sets (access.reach), the ticket, the assignee (5); the assignment and its
+    # transition, with savepoints (16); then the answer: the ticket re-read once with its relations, its tags, its
     # waybills, the message counts (4) — not one query each for customer, team, assignee, status …
     with django_assert_num_queries(25):
         response = client.post(f"/tickets/{ticket.number}/assign", {"assignee": agent.pk})
@@ -711,7 +711,7 @@ def test_list_query_count_is_pinned(api_as, agent, team, django_assert_num_queri
     client = api_as(agent)
     client.get("/tickets?limit=1")  # the token's last_used_at is written at most once a while
 
-    # token, the reference stamp (permissions cached: kefu.core.reference), the user's team ids (the
+    # token, the reference stamp (permissions cached: kefu.core.reference), the user's access sets (the
     # access scope), the tickets, their tags, their waybills
     with django_assert_num_queries(6):
         response = client.get(path)

@@ -16,7 +16,7 @@ def test_a_list_of_numbers_and_ids_is_resolved_in_one_query(agent, team, django_
     first, second, third = (new_ticket(team=team, subject=f"工单{i}") for i in range(3))
     agent.get_all_permissions()  # read once per request, before this
 
-    with django_assert_num_queries(2):  # the user's team ids, then the tickets
+    with django_assert_num_queries(2):  # the user's access sets (access.reach), then the tickets
         found = console.other_tickets(
             agent,
             [f" {first.number.lower()} ", second.public_id, third.number, first.number],
