@@ -30,6 +30,11 @@ from kefu.tickets.enums import SUBTASK_CLOSED
 from kefu.tickets.models import Subtask, Ticket
 
 NOTHING = Q(pk__in=[])
+# Above this many account customers the scope names them by a subquery instead of literal ids: a list
+# of thousands costs more to send and plan than the subquery (PostgreSQL, 5,555 customers: p50 216 ms
+# with the subquery against 349 ms with literals on a loaded machine), while a short list lets the
+# planner use the customer index when the scope itself must drive the query (docs/performance.md).
+ACCOUNT_IDS_LITERAL_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,9 @@ def ticket_scope(user: Any) -> Q:
     tickets = sorted({*mine.watched, *mine.work_orders})
     if tickets:
         scope |= Q(InIds("id", tickets))
-    if mine.accounts:
+    if len(mine.accounts) > ACCOUNT_IDS_LITERAL_MAX:
+        scope |= Q(customer_id__in=Customer.objects.filter(account_agent=user).values("pk"))
+    elif mine.accounts:
         scope |= Q(InIds("customer_id", mine.accounts))
     return scope
 

@@ -15,7 +15,7 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.customers.tests.factories import new_customer
-from kefu.tickets import collaboration, selectors, services
+from kefu.tickets import access, collaboration, selectors, services
 from kefu.tickets.access import may_see, reach, users_who_may_see
 from kefu.tickets.enums import Department, SubtaskStatus
 from kefu.tickets.models import Ticket
@@ -101,6 +101,21 @@ def test_each_relation_to_a_ticket_lets_an_agent_see_it_everywhere(relation, mak
     _relate(relation, agent, ticket)
 
     # then the page, the queue, the search and the count all show it — and still not to the outsider
+    assert _sees_everywhere(agent, ticket) == SEEN
+    assert _sees_everywhere(outsider, ticket) == UNSEEN
+
+
+def test_many_account_customers_are_named_by_a_subquery_with_the_same_result(
+    make_user, elsewhere, outsider, monkeypatch
+):
+    # given an account agent of more customers than the scope writes out as literal ids
+    monkeypatch.setattr(access, "ACCOUNT_IDS_LITERAL_MAX", 1)
+    agent = make_user(Role.AGENT, username="li.si")
+    ticket = new_ticket(team=elsewhere, customer=new_customer(account_agent=agent), subject=SUBJECT)
+    new_customer(account_agent=agent)
+
+    # then the ticket shows everywhere, through the subquery
+    assert "IN (SELECT" in str(access.visible_tickets(User.objects.get(pk=agent.pk)).query)
     assert _sees_everywhere(agent, ticket) == SEEN
     assert _sees_everywhere(outsider, ticket) == UNSEEN
 
