@@ -5,6 +5,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0005_incident_rules_category_default_team")]
+    dependencies = [("tickets", "0009_drop_unused_sort_indexes")]
 
     operations = [migrations.RenameField(model_name="incidentrule", old_name="created_by", new_name="set_by")]
