@@ -54,7 +54,7 @@ def problem(lead: User, team: Team) -> Ticket:
 @pytest.fixture
 def theirs() -> Ticket:
     """Another team's ticket about the same waybill."""
-    return new_ticket(team=TeamFactory(name="华南二组"), subject="郑州发出的货延误", waybills=["SF1002"])
+    return new_ticket(team=TeamFactory(name="华南二组"), subject="郑州发出的货延误", waybills=["SF100200001"])
 
 
 def _untouched(ticket: Ticket) -> tuple[Any, ...]:
@@ -71,10 +71,10 @@ def _untouched(ticket: Ticket) -> tuple[Any, ...]:
 
 
 def test_api_link_by_waybill_reaches_only_the_leads_tickets(api_as, lead, team, problem, theirs):
-    ours = new_ticket(team=team, subject="我的快递没到", waybills=["SF1002"])
+    ours = new_ticket(team=team, subject="我的快递没到", waybills=["SF100200001"])
     before = _untouched(theirs)
 
-    response = api_as(lead).post(f"/tickets/{problem.number}/incidents", {"waybills": ["SF1002"]})
+    response = api_as(lead).post(f"/tickets/{problem.number}/incidents", {"waybills": ["SF100200001"]})
 
     assert response.status_code == 200
     assert response.json() == {"linked": [ours.number]}
@@ -145,7 +145,7 @@ def test_the_problem_page_lists_and_counts_only_incidents_the_viewer_may_see(
 def test_console_link_from_a_saved_view_or_waybill_reaches_only_the_leads_tickets(
     make_user, lead, team, problem, theirs
 ):
-    ours = new_ticket(team=team, subject="郑州发出的货延误", waybills=["SF1002"])
+    ours = new_ticket(team=team, subject="郑州发出的货延误", waybills=["SF100200001"])
     colleague = make_user(Role.AGENT)
     MembershipFactory(team=team, user=colleague)
     shared = SavedView.objects.create(owner=colleague, name="郑州", filters={"q": ["郑州"]}, shared=True)
@@ -158,7 +158,7 @@ def test_console_link_from_a_saved_view_or_waybill_reaches_only_the_leads_ticket
     services.ticket_update(actor=lead, ticket=ours, version=None, changes={})
     Ticket.objects.filter(pk=ours.pk).update(problem=None)
     by_waybill = client.post(
-        f"/tickets/{problem.number}/problem/link/", {"mode": "waybills", "waybills": "SF1002"}
+        f"/tickets/{problem.number}/problem/link/", {"mode": "waybills", "waybills": "SF100200001"}
     )
 
     assert by_view.status_code == by_waybill.status_code == 302

@@ -291,12 +291,12 @@ def test_a_leads_rule_links_only_tickets_the_lead_may_see(team_lead: tuple[User,
     # given a team lead's problem and rule
     lead, team = team_lead
     problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     before = Ticket.objects.get(pk=problem.pk).version
 
     # when tickets about the waybill arrive for the lead's team and for another team
-    ours = new_ticket(subject="我的快递没到", waybills=["SF1002"], team=team)
-    theirs = new_ticket(subject="我的快递也没到", waybills=["SF1002"], team=TeamFactory(name="华南二组"))
+    ours = new_ticket(subject="我的快递没到", waybills=["SF100200001"], team=team)
+    theirs = new_ticket(subject="我的快递也没到", waybills=["SF100200001"], team=TeamFactory(name="华南二组"))
 
     # then only the lead's team's ticket is linked; the other team's ticket is untouched
     assert Ticket.objects.get(pk=ours.pk).problem_id == problem.pk
@@ -307,11 +307,11 @@ def test_a_leads_rule_links_only_tickets_the_lead_may_see(team_lead: tuple[User,
 
 
 def test_a_rule_whose_author_left_links_nothing(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     lead.is_active = False
     lead.save(update_fields=["is_active"])
 
-    ticket = new_ticket(subject="我的快递没到", waybills=["SF1002"])
+    ticket = new_ticket(subject="我的快递没到", waybills=["SF100200001"])
 
     assert Ticket.objects.get(pk=ticket.pk).problem_id is None
 
@@ -320,13 +320,15 @@ def test_saving_a_rule_makes_it_act_for_whoever_saved_it(
     lead: User, problem: Ticket, team_lead: tuple[User, Any]
 ) -> None:
     # given a manager's rule, replaced by a team lead who sees only the team's tickets
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF1002"])
+    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     team_leader, team = team_lead
     services.ticket_assign(actor=lead, ticket=problem, assignee=None, team=team)  # the lead's to open
-    collaboration.incident_rule_set(actor=team_leader, problem=problem, waybills=["SF1002", "SF1003"])
+    collaboration.incident_rule_set(
+        actor=team_leader, problem=problem, waybills=["SF100200001", "SF100300001"]
+    )
 
     # when a ticket of another team matches
-    theirs = new_ticket(subject="我的快递没到", waybills=["SF1003"], team=TeamFactory(name="华南二组"))
+    theirs = new_ticket(subject="我的快递没到", waybills=["SF100300001"], team=TeamFactory(name="华南二组"))
 
     # then the rule reaches only what its last author may see
     assert IncidentRule.objects.get(problem=problem).set_by == team_leader
