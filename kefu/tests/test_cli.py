@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -16,6 +17,7 @@ from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.models import Contact, Customer
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory
 from kefu.customers.tests.test_import import GOOD_ROWS, HEADERS, template_row, write_csv, write_xlsx
+from kefu.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +288,25 @@ def test_export_unknown_user(tmp_path, capsys, one_customer):
     code, _, err = kefu(capsys, "export", "customers", str(tmp_path / "out.xlsx"), "--user", "ghost")
     assert (code, err) == (1, "kefu: no user named 'ghost'\n")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+# --- seed -----------------------------------------------------------------------------------------------
+
+
+def test_seed_writes_tickets_and_refreshes_the_planner_statistics(capsys):
+    code, _, _ = kefu(capsys, "seed", "--customers", "200", "--tickets", "300", "--seed", "3")
+
+    assert code == 0
+    assert Customer.objects.count() == 200
+    assert Ticket.objects.count() == 300
+    if connection.vendor == "postgresql":
+        # ANALYZE ran: a freshly bulk-loaded table has no statistics (reltuples -1) until it does
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, s.last_analyze FROM pg_class c"
+                " JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = %s",
+                ["tickets_ticket"],
+            )
+            reltuples, last_analyze = cursor.fetchone()
+        assert reltuples == 300
+        assert last_analyze is not None

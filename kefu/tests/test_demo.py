@@ -17,15 +17,8 @@ from kefu.accounts.models import Team, TeamMembership, User
 from kefu.core.models import AuditEvent
 from kefu.customers.enums import CustomerKind, Tier
 from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
-from kefu.demo import (
-    DEMO_LIVE_TICKETS,
-    DEMO_PASSWORD,
-    DEMO_TICKETS,
-    _still_active,
-    demo_logins,
-    seed_bulk,
-    seed_demo,
-)
+from kefu.demo import DEMO_LIVE_TICKETS, DEMO_PASSWORD, DEMO_TICKETS, demo_logins, seed_bulk, seed_demo
+from kefu.demo.bulk import _still_active
 from kefu.tickets import selectors, services
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
