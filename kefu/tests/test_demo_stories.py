@@ -66,7 +66,7 @@ def test_custom_fields_belong_to_the_category_and_agree_with_the_subject(logins:
     keys = collections.defaultdict(set)
     for code, key in CustomField.objects.values_list("category__code", "key"):
         keys[code].add(key)
-    checked = collections.Counter()
+    checked: collections.Counter[str] = collections.Counter()
     for ticket in story_tickets():
         assert ticket.category is not None, ticket.number
         code = ticket.category.code
@@ -96,7 +96,7 @@ def test_custom_fields_belong_to_the_category_and_agree_with_the_subject(logins:
 
 
 def test_the_conversation_and_the_summary_follow_the_story(logins: dict[str, User]) -> None:
-    summaries = collections.Counter()
+    summaries: collections.Counter[str] = collections.Counter()
     for ticket in story_tickets():
         words = set(cargo_named(ticket.description)) | {p for p in PLACES if p in ticket.description}
         assert words, ticket.description
@@ -151,6 +151,7 @@ def test_every_feature_is_there_for_the_demo_agent_and_lead(logins: dict[str, Us
     merged = Ticket.objects.get(merged_into__isnull=False)
     assert merged.close_reason == "duplicate"
     assert reachable(merged, agent, lead)
+    assert merged.merged_into is not None
     assert reachable(merged.merged_into, agent, lead)
     link = TicketLink.objects.get(kind="related")
     assert reachable(link.source, agent, lead)
