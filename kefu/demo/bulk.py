@@ -181,7 +181,9 @@ def seed_tickets(
     Tag.objects.bulk_create([Tag(name=n) for n in TAG_NAMES], ignore_conflicts=True)
     tag_ids = dict(Tag.objects.filter(name__in=TAG_NAMES).values_list("name", "pk"))
     pool = StoryPool(rng, min(pool_size, tickets))
+    # per story once, not per ticket: its tags' ids and its values for this database's fields
     story_tags = [sorted(tag_ids[name] for name in story.tags) for story in pool.stories]
+    story_custom = [story_fields(story, fields.get(story.category, [])) for story in pool.stories]
     if connection.vendor == "sqlite":
         # Random-key indexes (public ids, waybill numbers) outgrow the 64 MB page cache at a few hundred
         # thousand tickets; with a larger cache for this connection each batch rereads far fewer pages.
@@ -238,7 +240,6 @@ def seed_tickets(
                 life = dt.timedelta(minutes=rng.randint(5, 60 * 24 * (6 if state == "closed" else 3)))
                 updated = min(created + life, now)
                 waybills = [_waybill(rng) for _ in range(1 if rng.random() < 0.9 else 2)]
-                custom = story_fields(story, fields.get(story.category, []))
                 done = state in ("resolved", "closed")
                 # the conversation: the customer's first message, then the story's turns in order
                 count = rng.choices((1, 2, 3, 4), (25, 35, 25, 15))[0]
@@ -287,7 +288,7 @@ def seed_tickets(
                         assignee_id=assignee,
                         status=status,
                         status_category=state,
-                        custom_fields=custom,
+                        custom_fields=story_custom[index],
                         solution_summary=story.summary(waybills[0]) if done else "",
                         satisfaction_confirmed=confirmed,
                         close_reason=""

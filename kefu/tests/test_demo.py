@@ -19,6 +19,7 @@ from kefu.customers.enums import CustomerKind, Tier
 from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
 from kefu.demo import DEMO_LIVE_TICKETS, DEMO_PASSWORD, DEMO_TICKETS, demo_logins, seed_bulk, seed_demo
 from kefu.demo.bulk import _still_active
+from kefu.demo.stories import CARGO_BY_NAME
 from kefu.tickets import selectors, services
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
@@ -273,6 +274,7 @@ def test_seed_bulk_creates_valid_tickets() -> None:
     assert {"resolved", "closed"} <= states
     now = timezone.now()
     numbers = set()
+    summaries: set[str] = set()
     for ticket in tickets.prefetch_related("messages", "waybills"):
         match = NUMBER.match(ticket.number)
         assert match, ticket.number
@@ -281,7 +283,9 @@ def test_seed_bulk_creates_valid_tickets() -> None:
         assert ticket.status.category == ticket.status_category
         assert services.validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
         if ticket.category and ticket.category.code in ("delay", "damage", "loss"):
-            assert len(ticket.custom_fields) == 3
+            assert len(ticket.custom_fields) == 3  # the fields of migration 0002: no demo fields here
+            (cargo,) = [name for name in CARGO_BY_NAME if name in ticket.subject]
+            assert ticket.custom_fields["cargo_type"] == CARGO_BY_NAME[cargo].kind, ticket.subject
         messages = list(ticket.messages.all())
         assert 1 <= len(messages) <= 4
         assert messages[0].created_at == ticket.created_at
@@ -292,6 +296,8 @@ def test_seed_bulk_creates_valid_tickets() -> None:
         if ticket.status_category in ("resolved", "closed"):
             assert ticket.resolved_at
             assert ticket.solution_summary
+            assert ticket.solution_summary not in summaries  # told for this ticket, not drawn from five
+            summaries.add(ticket.solution_summary)
         if ticket.status_category == "closed":
             assert ticket.closed_at
             assert ticket.close_reason
