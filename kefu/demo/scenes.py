@@ -2,7 +2,8 @@
 team) — the portal customer's tickets followed end to end, work orders open, overdue and done, calls
 answered and missed with callbacks due, a merged duplicate and linked tickets, a problem with its
 incidents, a reopened ticket, and unread notifications. Everything goes through the services, with the
-audit trail and notifications they write."""
+audit trail and the notifications they write (assigned, mentioned, customer replied, resolution
+rejected)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from django.utils import timezone
 
 from kefu.accounts.models import Team, User
 from kefu.core import reference
-from kefu.core.notifications import notify
 from kefu.customers.enums import Tier
 from kefu.customers.models import Contact, Customer
 from kefu.demo.bulk import _waybill
@@ -156,13 +156,6 @@ def _portal_customer(scene: _Scene, customer: Customer) -> None:
         carrier_contact="干线调度 王师傅 +8613800138000",
         tracking_evidence=f"轨迹停在{story.route.place(story.node)}，{story.turns[0].body[:40]}",
     )
-    notify(
-        users=[agent],
-        kind="customer_reply",
-        title=f"客户回复了工单 {ticket.number}：{ticket.subject}"[:200],
-        url=f"/tickets/{ticket.number}/",
-        key=f"demo:customer-reply:{ticket.pk}",
-    )
 
     # Resolved, waiting for the customer's confirmation: a damage claim, paid by finance (work order done).
     story = make_story(scene.rng, category="damage", origin=origin)
@@ -212,18 +205,11 @@ def _portal_customer(scene: _Scene, customer: Customer) -> None:
         ticket=ticket,
         reason=f"运费券收到了，但{story.route.destination}的派送员这周又把货直接放进了快递柜，请真正处理。",
     )
-    notify(
-        users=[agent],
-        kind="resolution_rejected",
-        title=f"客户认为工单 {ticket.number} 未解决：{ticket.subject}"[:200],
-        url=f"/tickets/{ticket.number}/",
-        key=f"demo:resolution-rejected:{ticket.pk}",
-    )
 
 
 def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> None:
-    """An overdue work order to a carrier on the demo agent's ticket, and a work order owned by the demo
-    agent on another team's ticket (a lost parcel the after-sales team works)."""
+    """An overdue work order to a carrier on the demo agent's ticket (the lead asks the agent to chase it),
+    and a work order owned by the demo agent on another team's ticket (a damage claim of after-sales)."""
     agent, now = scene.agent, timezone.now()
     customer = scene.rng.choice(vips)
     story = make_story(scene.rng, category="loss", origin=customer.city.removesuffix("市"))
@@ -243,6 +229,12 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
     # It was due yesterday afternoon and nobody answered: the deadline moves back, as if it had been.
     Subtask.objects.filter(pk=overdue.pk).update(
         deadline=now - dt.timedelta(hours=20), created_at=now - dt.timedelta(days=2)
+    )
+    services.message_add(
+        actor=scene.lead,
+        ticket=ticket,
+        body=f"@{agent.username} 承运商查找{story.cargo.name}已超时 20 小时未回复，请今天电话催办，仍无结果按丢件理赔。",
+        visibility=Visibility.INTERNAL,
     )
 
     other_team: Team = staff["teams"]["after-sales"]
@@ -274,13 +266,6 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
         problem_description=story.description,
         support_needed=f"请专属客服回访客户，确认接受赔付 {story.amount} 元。",
         assignee=agent,
-    )
-    notify(
-        users=[agent],
-        kind="work_order",
-        title=f"协作单已分配给你：工单 {ticket.number} 大客户组回访客户确认赔付方案"[:200],
-        url=f"/tickets/{ticket.number}/",
-        key=f"demo:work-order:{ticket.pk}",
     )
 
 
@@ -419,11 +404,4 @@ def _problem(scene: _Scene, vips: list[Customer]) -> None:
         problem=problem,
         body=f"{hub}已恢复分拣，滞留车辆今晚发出，受影响货物预计延误 1–2 天送达，延误运费按时效承诺退还。",
         update_id="demo-zhengzhou-1",
-    )
-    notify(
-        users=[lead],
-        kind="problem",
-        title=f"问题工单 {problem.number} 已关联 {len(incidents)} 个事件工单"[:200],
-        url=f"/tickets/{problem.number}/",
-        key=f"demo:problem:{problem.pk}",
     )
