@@ -127,13 +127,20 @@ def test_every_feature_is_there_for_the_demo_agent_and_lead(logins: dict[str, Us
         )
 
     # work orders: open, overdue and done, on tickets the agent and lead follow
-    mine = Subtask.objects.filter(ticket__in=visible_tickets(agent)).select_related("ticket")
+    mine = Subtask.objects.filter(ticket__in=visible_tickets(agent), ticket__team__code=DEMO_TEAM)
+    mine = mine.select_related("ticket")
     open_ = mine.filter(status=SubtaskStatus.OPEN, deadline__gt=now)
     overdue = mine.filter(status=SubtaskStatus.OPEN, deadline__lt=now)
     done = mine.filter(status=SubtaskStatus.DONE)
     for work_orders in (open_, overdue, done):
         assert work_orders.exists()
         assert all(reachable(w.ticket, agent, lead) for w in work_orders)
+
+    # a work order the agent owns on another team's ticket: the owner follows that ticket too
+    owned = Subtask.objects.select_related("ticket__team").get(assignee=agent)
+    assert owned.ticket.team is not None
+    assert owned.ticket.team.code != DEMO_TEAM
+    assert reachable(owned.ticket, agent)
 
     # calls: answered, a callback promised, missed with callbacks due (one already late)
     calls = list(recent_calls(agent))
