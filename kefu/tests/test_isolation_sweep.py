@@ -294,16 +294,19 @@ API: dict[str, Free | Aim] = {
 # target, incidents by number, the tickets of a bulk action, the customer of a new ticket. The foreign
 # tickets must come out untouched (refused, or simply not found), and unnamed in the answer.
 FOREIGN_TICKET, FOREIGN_CUSTOMER = "<foreign ticket>", "<foreign customer>"
-API_BODY_AIMS: dict[str, dict[str, Any]] = {
-    "POST /api/v1/tickets": {"customer": FOREIGN_CUSTOMER},
-    "POST /api/v1/tickets/{ref}/merge": {"into": FOREIGN_TICKET},
-    "POST /api/v1/tickets/{ref}/links": {"other": FOREIGN_TICKET},
-    "POST /api/v1/tickets/{ref}/incidents": {"tickets": [FOREIGN_TICKET]},
-}
+FOREIGN_WAYBILL = "<foreign waybill>"
+API_BODY_AIMS: list[tuple[str, dict[str, Any]]] = [
+    ("POST /api/v1/tickets", {"customer": FOREIGN_CUSTOMER}),
+    ("POST /api/v1/tickets/{ref}/merge", {"into": FOREIGN_TICKET}),
+    ("POST /api/v1/tickets/{ref}/links", {"other": FOREIGN_TICKET}),
+    ("POST /api/v1/tickets/{ref}/incidents", {"tickets": [FOREIGN_TICKET]}),
+    ("POST /api/v1/tickets/{ref}/incidents", {"waybills": [FOREIGN_WAYBILL]}),
+]
 PAGE_BODY_AIMS: list[tuple[str, dict[str, Any]]] = [
     ("tickets/{own}/merge/", {"into": FOREIGN_TICKET, "confirm": "1"}),
     ("tickets/{own}/link/", {"other": FOREIGN_TICKET}),
     ("tickets/{own}/problem/link/", {"mode": "numbers", "numbers": FOREIGN_TICKET}),
+    ("tickets/{own}/problem/link/", {"mode": "waybills", "waybills": FOREIGN_WAYBILL}),
     ("tickets/bulk/", {"tickets": [FOREIGN_TICKET], "action": "tag", "tag": "扫描"}),
     ("tickets/bulk/", {"tickets": [FOREIGN_TICKET], "action": "priority", "value": "urgent"}),
 ]
@@ -542,6 +545,7 @@ def _fill(value: Any, side: Side) -> Any:
     names = {
         FOREIGN_TICKET: side.ticket.number,
         FOREIGN_CUSTOMER: side.customer.public_id,
+        FOREIGN_WAYBILL: side.waybill,
     }
     if isinstance(value, list):
         return [_fill(v, side) for v in value]
@@ -556,12 +560,12 @@ def body_calls(world: World, role: str) -> Iterator[tuple[Call, bool]]:
     if side is None or role == "anonymous":
         return
     own = world.own(role).ticket.number
-    for key, extra in API_BODY_AIMS.items():
+    for key, extra in API_BODY_AIMS:
         method, path = key.strip().split(" ", 1)
         _, body = _api_body(key.strip(), {})
         yield (
             Call(
-                f"{key.strip()} [foreign in body]",
+                f"{key.strip()} [foreign in body: {', '.join(extra)}]",
                 method,
                 path.replace("{ref}", own),
                 "json",
