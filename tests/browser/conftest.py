@@ -93,22 +93,44 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# Every page runs under kefu's Content-Security-Policy; a violation (an inline script or handler, a style
+# attribute, eval, a foreign host) is reported on the console and fails the test that caused it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + e.sourceFile + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     """``new_page()`` → a page in its own browser context (its own session), based at the live server."""
     contexts: list[Any] = []
+    violations: list[str] = []
+
+    def record_violation(message: Any) -> None:
+        if _is_csp_violation(message.text):
+            violations.append(f"{message.page.url if message.page else ''}: {message.text}")
 
     def make(locale: str = "zh-CN") -> Any:
         context = browser.new_context(
             base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900}
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", record_violation)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

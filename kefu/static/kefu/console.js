@@ -1,5 +1,5 @@
-/* kefu console behaviour that is not htmx: the reply box's unsent-text warning and draft status, and
-   the queue's bulk bar. No inline script needed, no build step. */
+/* kefu console behaviour that is not htmx: the reply box's unsent-text warning and draft status,
+   selects that submit on change, and the queue's bulk bar. No inline script needed, no build step. */
 (function () {
   "use strict";
 
@@ -38,6 +38,11 @@
     var time = new Date().toTimeString().slice(0, 5);
     state.textContent = (ok ? state.dataset.saved : state.dataset.failed) + (ok ? " " + time : "");
     state.classList.toggle("error", !ok);
+  });
+
+  // --- selects that submit their form on change (language, availability): no inline handler, CSP ----
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
   });
 
   // --- queue bulk bar: the value list follows the action; the selection is counted -----------------
