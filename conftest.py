@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
@@ -54,6 +55,13 @@ def _default_language() -> Iterator[None]:
 def _fresh_reference_cache() -> None:
     """Each test starts with nothing cached from another test's (rolled-back) data."""
     reference.forget()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counts (kefu.core.ratelimit, in the default cache) start at zero in every test: user
+    ids are reused after a rolled-back test."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -268,6 +268,11 @@ KEFU_IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_KEY_TTL_HO
 # Seconds between two refreshes of the notification bell's unread count on every open staff page (one
 # indexed query each): lower is fresher, higher is fewer requests.
 KEFU_NOTIFICATION_POLL_SECONDS = int(os.environ.get("KEFU_NOTIFICATION_POLL_SECONDS", "30"))
+# Personal data (docs/security.md "Masking policy"): per user, how many phone lookups a role without
+# customers.view_personal_data may make (whole number or last four digits), and how many contact phone
+# numbers anyone may reveal with a reason; "" turns a limit off. django-ratelimit rates: "60/h", "200/d".
+KEFU_PHONE_LOOKUP_RATE = os.environ.get("KEFU_PHONE_LOOKUP_RATE", "60/h")
+KEFU_REVEAL_RATE = os.environ.get("KEFU_REVEAL_RATE", "20/h")
 DATA_UPLOAD_MAX_MEMORY_SIZE = KEFU_API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -7,7 +7,8 @@
     ├── PermissionDenied         403  code=permission_denied
     ├── NotFound                 404  code=not_found          (also for other organizations' objects)
     ├── Conflict                 409  code=conflict           (stale version, duplicate key)
-    └── PayloadTooLarge          413  code=payload_too_large
+    ├── PayloadTooLarge          413  code=payload_too_large
+    └── TooManyRequests          429  code=rate_limited       (a configured limit, kefu.core.ratelimit)
 """
 
 from __future__ import annotations
@@ -70,3 +71,8 @@ class Conflict(KefuError):
 class PayloadTooLarge(KefuError):
     status = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(KefuError):
+    status = 429
+    code = "rate_limited"

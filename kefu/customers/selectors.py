@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,9 @@ from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
 from kefu.core.models import AuditEvent
 from kefu.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor, keyset_page
 from kefu.core.phones import display_phone, normalize_phone
-from kefu.customers.access import visible_customers
+from kefu.core.ratelimit import limit_user
+from kefu.customers import services
+from kefu.customers.access import may_view_personal_data, visible_customers
 from kefu.customers.models import Contact, Customer
 
 # Prefix matches are written as ranges so both SQLite and PostgreSQL use the btree index
@@ -23,32 +26,60 @@ from kefu.customers.models import Contact, Customer
 _PREFIX_END = "\U0010ffff"
 # Most customers a phone search (whole number or 尾号) returns; type more digits to narrow it.
 PHONE_MATCH_LIMIT = 1000
+# The trailing digits a role without personal-data access may search by (尾号): exactly four.
+LAST_DIGITS = 4
 
 
 def _prefix(field: str, value: str) -> Q:
     return Q(**{f"{field}__gte": value, f"{field}__lt": value + _PREFIX_END})
 
 
-def _phone_customer_ids(q: str) -> list[int]:
-    """Customers with a contact whose phone is ``q`` (as typed: ``021 6888 1234``, ``+86 138…``) or
-    ends with its digits (尾号, 4+ digits). Resolved to ids up front: an ``IN (subquery)`` inside an OR
-    stops PostgreSQL from combining indexes and makes it filter every customer."""
+def _phone_match(user: Any, q: str) -> Q | None:
+    """How ``q`` (as typed: ``021 6888 1234``, ``+86 138…``, ``5678``) matches contact phones, or
+    None when it is no phone query. With ``customers.view_personal_data``: the whole number, or any
+    trailing 4+ digits (尾号). Without it, only the whole number or exactly its last four digits:
+    suffixes of other lengths would let someone rebuild a masked number digit by digit."""
     digits = "".join(c for c in q if c.isdigit())
     if len(digits) < 4 or len(digits) < len(q.replace(" ", "").replace("-", "").lstrip("+")):
-        return []
-    match = _prefix("phone_rev", digits[::-1])
+        return None
     try:
         e164 = normalize_phone(q)
     except ValidationFailed:
         e164 = ""
-    if e164:
-        match |= Q(phone=e164)
-    return list(
+    whole = Q(phone=e164) if e164 else None
+    if may_view_personal_data(user):
+        suffix = _prefix("phone_rev", digits[::-1])
+        return suffix | whole if whole is not None else suffix
+    if len(digits) == LAST_DIGITS:
+        return _prefix("phone_rev", digits[::-1])
+    return whole
+
+
+def _phone_customer_ids(user: Any, q: str) -> list[int]:
+    """Customers with a contact phone matching ``q`` (:func:`_phone_match`). Resolved to ids up front:
+    an ``IN (subquery)`` inside an OR stops PostgreSQL from combining indexes and makes it filter every
+    customer. A role without personal-data access is rate-limited (``KEFU_PHONE_LOOKUP_RATE``, 429) and
+    each of its lookups is written to the audit log, matched or not."""
+    match = _phone_match(user, q)
+    if match is None:
+        return []
+    masked = not may_view_personal_data(user)
+    if masked:
+        limit_user(
+            user,
+            group="phone-lookup",
+            rate=settings.KEFU_PHONE_LOOKUP_RATE,
+            message=_("按电话号码查找过于频繁，请稍后再试"),
+        )
+    ids = list(
         Contact.objects.filter(match)
         .order_by()
         .values_list("customer_id", flat=True)
         .distinct()[:PHONE_MATCH_LIMIT]
     )
+    if masked:
+        services.record_phone_lookup(actor=user, query=q, matches=len(ids))
+    return ids
 
 
 def _filtered(
@@ -72,7 +103,7 @@ _CUSTOMER_NO_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_]?\d{2,}$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s-]{7,}$")
 
 
-def _q_branches(q: str) -> list[Q]:
+def _q_branches(user: Any, q: str) -> list[Q]:
     """The ways ``q`` can match: name contains it, customer number starts with it, a contact phone.
 
     A query shaped like a customer number (``KH00123``) or a phone number (7+ digits) is not also
@@ -85,7 +116,7 @@ def _q_branches(q: str) -> list[Q]:
         branches.append(Q(name__contains=q) if q.upper() == q.lower() else Q(name__icontains=q))
     if q.upper() != q:  # customer numbers are usually upper case; "kh0012" should find KH0012…
         branches.append(_prefix("customer_no", q.upper()))
-    phone_ids = _phone_customer_ids(q)
+    phone_ids = _phone_customer_ids(user, q)
     if phone_ids:
         branches.append(Q(pk__in=phone_ids))
     return branches
@@ -114,7 +145,7 @@ def customer_search(
     q = q.strip()
     if q:
         match = Q()
-        for branch in _q_branches(q):
+        for branch in _q_branches(user, q):
             match |= branch
         queryset = queryset.filter(match)
     return _shaped(queryset)
@@ -147,7 +178,7 @@ def customer_page(
     if cursor:
         base = base.filter(pk__lt=decode_cursor(cursor))
     ids: set[int] = set()
-    for branch in _q_branches(q):
+    for branch in _q_branches(user, q):
         ids.update(base.filter(branch).order_by("-pk").values_list("pk", flat=True)[: limit + 1])
     newest = sorted(ids, reverse=True)[: limit + 1]
     rows = list(_shaped(Customer.objects.filter(pk__in=newest[:limit])).order_by("-pk"))

@@ -414,3 +414,14 @@ def record_pii_view(*, actor: Any, customer: Customer, contacts: Iterable[Contac
         obj=customer,
         changes={"contacts": [None, [c.public_id for c in contacts]], "where": [None, where]},
     )
+
+
+def record_phone_lookup(*, actor: Any, query: str, matches: int) -> None:
+    """Log a phone lookup by someone who sees phone numbers masked: what they typed and how many
+    customers it matched, filed under the user (a search has no one record to file it under)."""
+    audit.record(
+        actor=actor,
+        action=AuditAction.VIEW_PII,
+        obj=actor,
+        changes={"where": [None, "phone_search"], "query": [None, query], "matches": [None, matches]},
+    )

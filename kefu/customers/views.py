@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.core.errors import KefuError, NotFound
+from kefu.core.errors import KefuError, NotFound, TooManyRequests
 from kefu.core.pagination import Page
 from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import exporting, importing, selectors, services
@@ -45,8 +48,11 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
             cursor=cursor,
         )
 
+    limited = ""
     try:
         page = page_at(request.GET.get("cursor") or None)
+    except TooManyRequests as exc:  # too many phone lookups: say so instead of a list
+        limited, page = exc.message, Page(items=[], next_cursor=None)
     except KefuError:  # a mangled cursor in a pasted link: show the first page
         page = page_at(None)
     rows = [
@@ -65,13 +71,12 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "tiers": Tier.choices,
         "kinds": CustomerKind.choices,
         "segments": Segment.objects.all(),
+        "limited": limited,
     }
-    template = (
-        "customers/_list_rows.html"
-        if request.htmx and request.htmx.target == "customer-rows"
-        else "customers/list.html"
-    )
-    return render(request, template, context)
+    partial = bool(request.htmx and request.htmx.target == "customer-rows")
+    template = "customers/_list_rows.html" if partial else "customers/list.html"
+    # htmx swaps only 2xx answers: the partial says "too many" in a 200, the full page in a 429.
+    return render(request, template, context, status=429 if limited and not partial else 200)
 
 
 @staff_view("customers.view_customer")
@@ -170,14 +175,18 @@ def customer_import_job(request: AuthedRequest, job_id: str) -> HttpResponse:
 
 
 @staff_view("customers.export_customers")
-def customer_export(request: AuthedRequest) -> FileResponse:
-    queryset = selectors.customer_search(
-        request.user,
-        q=request.GET.get("q", "")[:100],
-        tier=request.GET.get("tier", ""),
-        kind=request.GET.get("kind", ""),
-        segment=request.GET.get("segment", ""),
-    )
+def customer_export(request: AuthedRequest) -> HttpResponseBase:
+    try:
+        queryset = selectors.customer_search(
+            request.user,
+            q=request.GET.get("q", "")[:100],
+            tier=request.GET.get("tier", ""),
+            kind=request.GET.get("kind", ""),
+            segment=request.GET.get("segment", ""),
+        )
+    except TooManyRequests as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('customer-list')}?{request.GET.urlencode()}")
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - FileResponse closes it
     handle.close()
     path = Path(handle.name)

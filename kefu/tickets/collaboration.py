@@ -332,10 +332,16 @@ def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
         Ticket.objects.filter(problem=src).update(problem=dst)
     TicketLink.objects.create(source=src, target=dst, kind=LinkKind.MERGED, created_by=_user(actor))
 
-    dst_fields: list[str] = ["search_text"]
+    dst_fields: list[str] = ["search_text", "internal_search_text"]
     if dst.customer_id is None and src.customer_id is not None:
         dst.customer_id, dst.contact_id = src.customer_id, src.contact_id
         dst_fields += ["customer", "contact"]
+    # Internal-only stays what is internal-only on both: a word public in either ticket is public now.
+    dst.internal_search_text = text.without(
+        text.merged(dst.internal_search_text, src.internal_search_text),
+        text.without(dst.search_text, dst.internal_search_text),
+        text.without(src.search_text, src.internal_search_text),
+    )
     dst.search_text = f"{dst.search_text} {src.search_text}".strip()
     _system_note(dst, _("工单 %(number)s 已合并到本工单") % {"number": src.number})
     services._touch(dst, dst_fields)

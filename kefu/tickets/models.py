@@ -245,6 +245,12 @@ class Ticket(models.Model):
         related_name="merged",
     )
     search_text = models.TextField(editable=False, blank=True, help_text="jieba tokens for full-text search")
+    internal_search_text = models.TextField(
+        editable=False,
+        blank=True,
+        default="",
+        help_text="the search_text tokens only internal notes contain: portal searches leave them out",
+    )
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -94,7 +94,10 @@ class TicketFilters:
     q: str = ""
 
 
-def apply_filters(queryset: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+def apply_filters(
+    queryset: QuerySet[Ticket], filters: TicketFilters, *, public_only: bool = False
+) -> QuerySet[Ticket]:
+    """``filters`` applied; ``public_only`` (portal users): ``q`` searches public text only."""
     if filters.status_category:
         queryset = queryset.filter(status_category__in=filters.status_category)
     if filters.status:
@@ -124,7 +127,7 @@ def apply_filters(queryset: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
     if filters.waybill:
         queryset = queryset.filter(waybills__waybill_no=waybills.normalized(filters.waybill))
     if filters.q.strip():
-        queryset = queryset.filter(search_q(filters.q))
+        queryset = queryset.filter(search_q(filters.q, public_only=public_only))
     return queryset
 
 
@@ -231,10 +234,38 @@ class HasAllTokens(Expression):
         return f"string_to_array({sql}, ' ') @> %s::text[]", [*params, self.tokens]
 
 
-def search_q(q: str) -> Q:
+class HasNoInternalToken(Expression):
+    """True when none of ``tokens`` is one of the ticket's ``internal_search_text`` tokens (words only
+    its internal notes hold). Not indexed: it only ever narrows what :class:`HasAllTokens` found
+    through its index, and the column is empty for most tickets."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tokens: list[str]) -> None:
+        super().__init__()
+        self.tokens = list(tokens)
+        self.text: Any = F("internal_search_text")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.text]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.text,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.text)
+        padded = f"(' ' || {sql} || ' ')"
+        return " AND ".join(f"{padded} NOT LIKE %s" for _ in self.tokens), [
+            value for token in self.tokens for value in (*params, f"% {token} %")
+        ]
+
+
+def search_q(q: str, *, public_only: bool = False) -> Q:
     """Full text in Chinese and English: every jieba token of ``q`` must be one of the ticket's tokens
     (subject, description, messages, waybill numbers — whole tokens, so part of a waybill number does
-    not match); a ticket number matches exactly, a waybill number as typed (``SF 1234 5678 9012``) too. Indexed on both databases (:class:`HasAllTokens`)."""
+    not match); a ticket number matches exactly, a waybill number as typed (``SF 1234 5678 9012``) too.
+    Indexed on both databases (:class:`HasAllTokens`). ``public_only`` (portal users): a word only
+    internal notes hold does not match."""
     q = q.strip()
     if q[:1] in "Tt" and q[1:].isdigit():
         return Q(number=q.upper())
@@ -242,6 +273,8 @@ def search_q(q: str) -> Q:
     tokens = [number.lower()] if number else text.tokens(q).split()
     if not tokens:
         return Q()
+    if public_only:
+        return Q(HasAllTokens(tokens)) & Q(HasNoInternalToken(tokens))
     return Q(HasAllTokens(tokens))
 
 
@@ -249,7 +282,7 @@ def ticket_list(user: Any, *, queue: str = "all", filters: TicketFilters | None 
     """The tickets of a queue the user may see, filtered, newest activity first, shaped for a list."""
     queryset = visible_tickets(user).filter(queue_filter(user, queue)).filter(merged_into=None)
     if filters is not None:
-        queryset = apply_filters(queryset, filters)
+        queryset = apply_filters(queryset, filters, public_only=getattr(user, "is_portal_user", False))
     return queryset.select_related("customer", "assignee", "team", "status", "category").order_by(
         "-updated_at", "-id"
     )

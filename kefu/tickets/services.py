@@ -199,10 +199,18 @@ def _choice(value: str, choices: Any, name: str, errors: dict[str, list[str]]) -
 
 def _reindex(ticket: Ticket) -> None:
     """Rebuild ``search_text`` from the ticket's fields, waybills and messages (``message_add`` appends a
-    message's tokens; a rebuild must keep them, or an edit would make the conversation unsearchable)."""
+    message's tokens; a rebuild must keep them, or an edit would make the conversation unsearchable),
+    and ``internal_search_text``: the tokens only internal notes hold, which portal searches leave out."""
     waybills = " ".join(ticket.waybills.values_list("waybill_no", flat=True))
-    messages = ticket.messages.values_list("body_text", flat=True) if ticket.pk else []
-    ticket.search_text = text.tokens(ticket.number, ticket.subject, ticket.description, waybills, *messages)
+    public: list[str] = []
+    internal: list[str] = []
+    if ticket.pk:
+        for body, visibility in ticket.messages.values_list("body_text", "visibility"):
+            (public if visibility == Visibility.PUBLIC else internal).append(body)
+    public_tokens = text.tokens(ticket.number, ticket.subject, ticket.description, waybills, *public)
+    internal_tokens = text.tokens(*internal)
+    ticket.search_text = text.merged(public_tokens, internal_tokens)
+    ticket.internal_search_text = text.without(internal_tokens, public_tokens)
 
 
 def _touch(ticket: Ticket, fields: list[str]) -> None:
@@ -581,7 +589,7 @@ def ticket_update(
         )
     if diff:
         _reindex(locked)
-        _touch(locked, [*EDITABLE, "search_text"])
+        _touch(locked, [*EDITABLE, "search_text", "internal_search_text"])
         audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=_versioned(diff, locked))
     return locked
 
@@ -880,8 +888,17 @@ def message_add(
             key=f"mention:{message.pk}",
             anchor=f"#m{message.pk}",
         )
-    fields = ["search_text"]
-    locked.search_text = f"{locked.search_text} {text.tokens(plain)}".strip()
+    fields = ["search_text", "internal_search_text"]
+    added = text.tokens(plain)
+    if visibility == Visibility.PUBLIC:
+        locked.internal_search_text = text.without(locked.internal_search_text, added)
+    else:
+        locked.internal_search_text = text.internal_only(
+            search_text=locked.search_text,
+            internal_search_text=locked.internal_search_text,
+            note_tokens=added,
+        )
+    locked.search_text = f"{locked.search_text} {added}".strip()
     if (
         visibility == Visibility.PUBLIC
         and author_kind == AuthorKind.AGENT

@@ -56,3 +56,16 @@ def tokens(*texts: str) -> str:
 def merged(*token_strings: str) -> str:
     """Token strings (from :func:`tokens`) joined as :func:`tokens` of all their texts would be."""
     return " ".join(dict.fromkeys(w for t in token_strings for w in t.split()))
+
+
+def without(token_string: str, *others: str) -> str:
+    """The tokens of ``token_string`` that none of the ``others`` token strings holds."""
+    seen = {w for other in others for w in other.split()}
+    return " ".join(w for w in dict.fromkeys(token_string.split()) if w not in seen)
+
+
+def internal_only(*, search_text: str, internal_search_text: str, note_tokens: str) -> str:
+    """A ticket's ``internal_search_text`` after an internal note with ``note_tokens`` is added: the
+    note's tokens that no public text of the ticket holds join the internal-only ones."""
+    public = without(search_text, internal_search_text)
+    return merged(internal_search_text, without(note_tokens, public))

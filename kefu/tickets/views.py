@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
+from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.masking import mask_name, mask_phone
 from kefu.core.models import AuditAction
 from kefu.core.phones import display_phone
@@ -784,8 +784,14 @@ def category_fields(request: AuthedRequest) -> HttpResponse:
 @staff_view("tickets.view_ticket")
 def customer_lookup(request: AuthedRequest) -> HttpResponse:
     q = (request.GET.get("customer_q") or request.GET.get("caller_number") or "").strip()[:60]
-    found = list(customer_selectors.customer_search(request.user, q=q)[:10]) if len(q) >= 2 else []
-    return render(request, "tickets/_customer_options.html", {"customers": found, "q": q})
+    limited = ""
+    try:
+        found = list(customer_selectors.customer_search(request.user, q=q)[:10]) if len(q) >= 2 else []
+    except TooManyRequests as exc:  # an htmx fragment: said in a 200, which htmx swaps in
+        found, limited = [], exc.message
+    return render(
+        request, "tickets/_customer_options.html", {"customers": found, "q": q, "limited": limited}
+    )
 
 
 # --- call log -------------------------------------------------------------------------------------
