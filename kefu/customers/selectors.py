@@ -19,6 +19,7 @@ from kefu.core.phones import display_phone, normalize_phone
 from kefu.core.ratelimit import limit_user
 from kefu.customers import services
 from kefu.customers.access import may_view_personal_data, visible_customers
+from kefu.customers.enums import CustomerKind
 from kefu.customers.models import Contact, Customer
 
 # Prefix matches are written as ranges so both SQLite and PostgreSQL use the btree index
@@ -186,6 +187,35 @@ def customer_page(
     return Page(items=rows, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None)
 
 
+# --- the masking policy: every page, API response and export that shows personal data asks here ----
+#
+# What is masked (docs/security.md "Masking policy"): contact names, phones, e-mail, WeChat ids and the
+# customer's address, unless the viewer may see personal data (``access.may_view_personal_data``: roles
+# with ``customers.view_personal_data``, and portal users for their own organization). Never masked: a
+# customer's own name — for a consumer (个人客户) that is the person's name, and the contact who is that
+# consumer carries it too. Lists are masked for everyone; unmasked views are logged by the caller
+# (``services.record_pii_view``), and a phone number shown through a reveal is logged with its reason.
+
+
+def contact_name(name: str, *, reveal: bool, customer: Customer | None) -> str:
+    """A contact's name as shown: masked unless ``reveal``, except the consumer's own name."""
+    if reveal or not name:
+        return name
+    if (
+        customer is not None
+        and customer.kind == CustomerKind.CONSUMER
+        and name.strip() == customer.name.strip()
+    ):
+        return name
+    return mask_name(name)
+
+
+def phone_shown(e164: str, *, reveal: bool) -> str:
+    """A phone number in national format, masked unless ``reveal``."""
+    phone = display_phone(e164)
+    return phone if reveal else mask_phone(phone)
+
+
 @dataclass(frozen=True)
 class ContactView:
     """A contact as a given viewer may see it: masked unless ``revealed``."""
@@ -203,16 +233,19 @@ class ContactView:
     revealed: bool
 
 
-def contact_view(contact: Contact, *, reveal: bool) -> ContactView:
-    phone = display_phone(contact.phone)
+def contact_view(contact: Contact, *, reveal: bool, customer: Customer | None = None) -> ContactView:
+    """``contact`` as shown; ``customer`` is its customer when the caller holds it (else read from
+    the contact, cached when the contacts came through the customer)."""
     quiet = ""
     if contact.quiet_hours_start and contact.quiet_hours_end:
         quiet = f"{contact.quiet_hours_start:%H:%M}–{contact.quiet_hours_end:%H:%M}"
     return ContactView(
         public_id=contact.public_id,
-        name=contact.name if reveal else mask_name(contact.name),
+        name=contact.name
+        if reveal
+        else contact_name(contact.name, reveal=False, customer=customer or contact.customer),
         title=contact.title,
-        phone=phone if reveal else mask_phone(phone),
+        phone=phone_shown(contact.phone, reveal=reveal),
         email=contact.email if reveal else (mask_email(contact.email) if contact.email else ""),
         wechat_id=contact.wechat_id
         if reveal

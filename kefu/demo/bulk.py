@@ -151,6 +151,8 @@ def seed_tickets(
     """
     from tqdm import tqdm
 
+    from kefu.tickets import text
+
     if tickets <= 0:
         return 0
     rng = random.Random(seed)
@@ -255,6 +257,7 @@ def seed_tickets(
                     )
                 ]
                 token_parts = [number.lower(), story.tokens, *(w.lower() for w in waybills)]
+                note_parts: list[str] = []  # internal notes' tokens: portal searches leave them out
                 first_response = None
                 for at, turn in zip(times, story.conversation(count - 1, done=done), strict=True):
                     if turn.kind == "agent":
@@ -270,7 +273,7 @@ def seed_tickets(
                             created_at=at,
                         )
                     )
-                    token_parts.append(turn.tokens)
+                    (note_parts if turn.kind == "internal" else token_parts).append(turn.tokens)
                 confirmed = rng.random() < 0.85 if state == "closed" else None
                 batch.append(
                     Ticket(
@@ -297,7 +300,8 @@ def seed_tickets(
                         if confirmed
                         else rng.choice(("unreachable", "no_response")),
                         close_note="" if confirmed in (None, True) else "电话联系 3 次未接通，短信已告知",
-                        search_text=_merge_tokens(*token_parts),
+                        search_text=_merge_tokens(*token_parts, *note_parts),
+                        internal_search_text=text.without(_merge_tokens(*note_parts), *token_parts),
                         created_at=created,
                         updated_at=updated,
                         first_response_at=first_response,

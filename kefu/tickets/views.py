@@ -19,9 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
-from kefu.core.masking import mask_name, mask_phone
 from kefu.core.models import AuditAction
-from kefu.core.phones import display_phone
 from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
@@ -251,7 +249,7 @@ def _link_change(side: Any) -> Any:
     return f"{LinkKind(kind).label} {number}" if kind in LinkKind.values else side
 
 
-def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None:
+def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], customer: Any = None) -> None:
     """Audit events ready for the ticket timeline: the creation without its field dump, custom fields
     by label, the contact's name masked unless the viewer may see personal data."""
     specs = {f.key: f for f in fields}
@@ -279,7 +277,12 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any]) -> None
                     for side in pair
                 ]
             elif name == "contact" and not reveal:
-                changes[name] = [mask_name(str(side)) if side else side for side in pair]
+                changes[name] = [
+                    customer_selectors.contact_name(str(side), reveal=False, customer=customer)
+                    if side
+                    else side
+                    for side in pair
+                ]
             elif name == "links":
                 changes[name] = [_link_change(side) for side in pair]
         event.changes = changes
@@ -295,14 +298,19 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
     reveal = may_view_personal_data(user)
     timeline = selectors.ticket_timeline(ticket, for_customer=False)
     fields = console.category_fields(ticket.category)
-    _shape_events([item.event for item in timeline if item.event is not None], reveal=reveal, fields=fields)
     customer = ticket.customer
+    _shape_events(
+        [item.event for item in timeline if item.event is not None],
+        reveal=reveal,
+        fields=fields,
+        customer=customer,
+    )
     contact = None
     recent: list[Ticket] = []
     if customer is not None:
         person = ticket.contact or customer.contacts.order_by("-is_primary", "id").first()
         if person is not None:
-            contact = customer_selectors.contact_view(person, reveal=reveal)
+            contact = customer_selectors.contact_view(person, reveal=reveal, customer=customer)
             if reveal:
                 customer_services.record_pii_view(
                     actor=user, customer=customer, contacts=[person], where="ticket"
@@ -789,9 +797,7 @@ def customer_lookup(request: AuthedRequest) -> HttpResponse:
         found = list(customer_selectors.customer_search(request.user, q=q)[:10]) if len(q) >= 2 else []
     except TooManyRequests as exc:  # an htmx fragment: said in a 200, which htmx swaps in
         found, limited = [], exc.message
-    return render(
-        request, "tickets/_customer_options.html", {"customers": found, "q": q, "limited": limited}
-    )
+    return render(request, "tickets/_customer_options.html", {"customers": found, "q": q, "limited": limited})
 
 
 # --- call log -------------------------------------------------------------------------------------
@@ -840,12 +846,13 @@ def call_log(request: AuthedRequest) -> HttpResponse:
     category = console.category_by_code(post.get("category", ""))
     reveal = may_view_personal_data(request.user)
     context = {
+        # The agent who logged a call sees the number they typed; others see it as the policy says.
         "calls": [
             (
                 call,
-                display_phone(call.caller_number)
-                if reveal
-                else mask_phone(display_phone(call.caller_number)),
+                customer_selectors.phone_shown(
+                    call.caller_number, reveal=reveal or call.agent_id == request.user.pk
+                ),
             )
             for call in calls.recent_calls(request.user)
         ],

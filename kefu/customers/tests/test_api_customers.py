@@ -325,7 +325,8 @@ def catalogue(db):
         ({"q": "139 1111 5678"}, ["顺风快运"]),
         ({"q": "5678"}, ["顺风快运"]),
         ({"q": "1234"}, ["张伟", "顺达冷链物流"]),
-        ({"q": "8881234"}, ["张伟"]),
+        ({"q": "021 6888 1234"}, ["张伟"]),
+        ({"q": "8881234"}, []),  # an agent sees numbers masked: whole number or last four digits only
         ({"q": "1234", "kind": "organization"}, ["顺达冷链物流"]),
         ({"q": "无此客户"}, []),
         ({"tier": "vip", "segment": "retail"}, []),

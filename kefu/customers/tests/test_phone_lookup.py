@@ -27,7 +27,9 @@ def found(user, q):
 
 def lookups(user):
     return list(
-        AuditEvent.objects.filter(actor=user, action=AuditAction.VIEW_PII, changes__where=[None, "phone_search"])
+        AuditEvent.objects.filter(
+            actor=user, action=AuditAction.VIEW_PII, changes__where=[None, "phone_search"]
+        )
     )
 
 
@@ -58,7 +60,10 @@ def test_each_masked_lookup_is_logged_with_what_was_typed_and_how_many_matched(m
     found(agent, "0000")
     found(agent, "顺丰")  # not a phone query: not a lookup
     events = lookups(agent)
-    assert sorted((e.changes["query"][1], e.changes["matches"][1]) for e in events) == [("0000", 0), ("5678", 1)]
+    assert sorted((e.changes["query"][1], e.changes["matches"][1]) for e in events) == [
+        ("0000", 0),
+        ("5678", 1),
+    ]
     assert all(e.object_id == str(agent.pk) for e in events)
 
 

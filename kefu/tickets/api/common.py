@@ -14,8 +14,10 @@ from ninja import Router
 
 from kefu.accounts.models import Team, User
 from kefu.core.errors import PermissionDenied, ValidationFailed
-from kefu.customers.access import visible_customers
+from kefu.customers.access import may_view_personal_data, visible_customers
 from kefu.customers.models import Contact, Customer
+from kefu.customers.selectors import contact_name
+from kefu.customers.services import record_pii_view
 from kefu.tickets import selectors, services
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import Visibility
@@ -73,7 +75,22 @@ def summary_out(ticket: Ticket, *, portal: bool) -> dict[str, Any]:
 NO_MESSAGES = {"public": 0, "notes": 0, "attachments": 0}
 
 
-def detail_out(ticket: Ticket, *, portal: bool, counts: dict[str, int] | None = None) -> dict[str, Any]:
+def reveals_contact(user: Any, ticket: Ticket) -> bool:
+    """Whether ``user`` sees the ticket's contact unmasked (the one masking policy,
+    kefu.customers.selectors); staff's unmasked view of a contact is logged, as on the ticket page."""
+    reveal = may_view_personal_data(user)
+    contact = ticket.contact
+    if reveal and contact is not None and not is_portal(user):
+        record_pii_view(
+            actor=user, customer=ticket.customer or contact.customer, contacts=[contact], where="api"
+        )
+    return reveal
+
+
+def detail_out(
+    ticket: Ticket, *, portal: bool, reveal: bool, counts: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The full ticket; the contact's name masked unless ``reveal`` (:func:`reveals_contact`)."""
     if counts is None:
         # distinct: the attachments join repeats a message once per file
         counts = ticket.messages.aggregate(
@@ -86,7 +103,12 @@ def detail_out(ticket: Ticket, *, portal: bool, counts: dict[str, int] | None = 
     out.update(
         {
             "description": ticket.description,
-            "contact": {"id": contact.public_id, "name": contact.name} if contact else None,
+            "contact": {
+                "id": contact.public_id,
+                "name": contact_name(contact.name, reveal=reveal, customer=ticket.customer),
+            }
+            if contact
+            else None,
             "custom_fields": ticket.custom_fields,
             "solution_summary": ticket.solution_summary,
             "satisfaction_confirmed": ticket.satisfaction_confirmed,
@@ -142,7 +164,7 @@ def shown(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     (the write returns a bare locked row), but not through access: an agent who hands a ticket to
     another team still gets the result of what they did."""
     shaped = selectors.with_output_relations(Ticket.objects.all()).get(pk=ticket.pk)
-    return detail_out(shaped, portal=is_portal(request.user))
+    return detail_out(shaped, portal=is_portal(request.user), reveal=reveals_contact(request.user, shaped))
 
 
 # --- references in request bodies -----------------------------------------------------------------

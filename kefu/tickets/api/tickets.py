@@ -25,6 +25,7 @@ from kefu.tickets.api.common import (
     detail_out,
     is_portal,
     require_portal,
+    reveals_contact,
     router,
     shown,
     status_ref,
@@ -92,6 +93,11 @@ def ticket_changes(request: HttpRequest, query: Query[ChangesQuery]) -> dict[str
     }
 
 
+def _created_out(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    reveal = reveals_contact(request.user, ticket)
+    return detail_out(ticket, portal=is_portal(request.user), reveal=reveal, counts=NO_MESSAGES)
+
+
 def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
     user: Any = request.user
     category = category_ref(payload.category)
@@ -156,7 +162,7 @@ def create_ticket(
         key=idempotency_key,
         request=payload.model_dump(mode="json"),
         status=201,
-        action=lambda: detail_out(_create(request, payload), portal=is_portal(user), counts=NO_MESSAGES),
+        action=lambda: _created_out(request, _create(request, payload)),
     )
     if outcome.replayed:
         # The first answer is replayed only while the caller may still see the ticket (moved to
@@ -171,7 +177,7 @@ def create_ticket(
 @router.get("/{ref}", response=TicketOut, summary="One ticket (public id or ticket number)")
 def get_ticket(request: HttpRequest, ref: str) -> dict[str, Any]:
     ticket = selectors.ticket_detail(request.user, ref, page=False)
-    return detail_out(ticket, portal=is_portal(request.user))
+    return detail_out(ticket, portal=is_portal(request.user), reveal=reveals_contact(request.user, ticket))
 
 
 @router.patch("/{ref}", response=TicketOut, summary="Change a ticket (`version` required; 409 when stale)")

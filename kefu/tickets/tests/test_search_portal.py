@@ -30,8 +30,12 @@ def agent(make_user: Any) -> Any:
 
 @pytest.fixture
 def ticket(account: Any, agent: Any) -> Ticket:
-    ticket = new_ticket(actor=agent, subject="包裹延误", description="上周寄出的包裹还没到", customer=account.customer)
-    new_message(ticket=ticket, actor=agent, body="内部备注：仓库 Zebrafish 批次积压", visibility=Visibility.INTERNAL)
+    ticket = new_ticket(
+        actor=agent, subject="包裹延误", description="上周寄出的包裹还没到", customer=account.customer
+    )
+    new_message(
+        ticket=ticket, actor=agent, body="内部备注：仓库 Zebrafish 批次积压", visibility=Visibility.INTERNAL
+    )
     new_message(ticket=ticket, actor=agent, body="您好，我们已联系 Kingfisher 仓库加急派送。")
     return ticket
 
