@@ -16,6 +16,8 @@ CUSTOMER_WRITE = (
     "customers.add_customernote",
 )
 PII = ("customers.view_personal_data",)
+# Seeing one contact's whole phone number of a ticket one may see, with a reason, logged (to call back).
+REVEAL = ("customers.reveal_contact_phone",)
 IMPORT_EXPORT = ("customers.import_customers", "customers.export_customers")
 ASSIGN = ("customers.assign_account_agent",)
 TEAM_READ = ("accounts.view_team", "accounts.view_user")
@@ -26,11 +28,12 @@ TICKET_ALL = ("tickets.view_all_tickets",)
 PROBLEMS = ("tickets.manage_problem",)
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.AGENT: (*CUSTOMER_READ, *CUSTOMER_WRITE, *TEAM_READ, *TICKET_WORK),
+    Role.AGENT: (*CUSTOMER_READ, *CUSTOMER_WRITE, *REVEAL, *TEAM_READ, *TICKET_WORK),
     Role.LEAD: (
         *CUSTOMER_READ,
         *CUSTOMER_WRITE,
         *PII,
+        *REVEAL,
         *IMPORT_EXPORT,
         *ASSIGN,
         *TEAM_READ,

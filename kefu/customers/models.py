@@ -81,6 +81,7 @@ class Customer(models.Model):
         verbose_name_plural = _("客户")
         permissions = [
             ("view_personal_data", _("可查看未脱敏的个人信息")),
+            ("reveal_contact_phone", _("可说明原因后查看联系人完整电话")),
             ("import_customers", _("可导入客户")),
             ("export_customers", _("可导出客户")),
             ("assign_account_agent", _("可分配客户经理")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<str:number>/attachments/<str:public_id>/", views.ticket_attachment, name="ticket-attachment"),
     path("<str:number>/presence/", views.ticket_presence, name="ticket-presence"),
     path("<str:number>/draft/", views.reply_draft, name="ticket-draft"),
+    path("<str:number>/reveal-phone/", views.ticket_reveal_phone, name="ticket-reveal-phone"),
     path("<str:number>/problem/<str:op>/", problem_views.problem_action, name="ticket-problem"),
     path("<str:number>/<str:action>/", views.ticket_action, name="ticket-action"),
 ]

@@ -24,7 +24,7 @@ from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_v
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
-from kefu.tickets import calls, collaboration, console, drafts, forms, selectors, services, waybills
+from kefu.tickets import calls, collaboration, console, drafts, forms, reveal, selectors, services, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
     ACTIVE_CATEGORIES,
@@ -295,23 +295,23 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], custome
 
 def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     user = request.user
-    reveal = may_view_personal_data(user)
+    reveal_all = may_view_personal_data(user)
     timeline = selectors.ticket_timeline(ticket, for_customer=False)
     fields = console.category_fields(ticket.category)
     customer = ticket.customer
     _shape_events(
         [item.event for item in timeline if item.event is not None],
-        reveal=reveal,
+        reveal=reveal_all,
         fields=fields,
         customer=customer,
     )
     contact = None
     recent: list[Ticket] = []
     if customer is not None:
-        person = ticket.contact or customer.contacts.order_by("-is_primary", "id").first()
+        person = reveal.callback_contact(ticket)
         if person is not None:
-            contact = customer_selectors.contact_view(person, reveal=reveal, customer=customer)
-            if reveal:
+            contact = customer_selectors.contact_view(person, reveal=reveal_all, customer=customer)
+            if reveal_all:
                 customer_services.record_pii_view(
                     actor=user, customer=customer, contacts=[person], where="ticket"
                 )
@@ -329,6 +329,8 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "category_fields": fields,
         "customer": customer,
         "contact": contact,
+        # A masked phone the viewer may reveal with a reason (tickets/_contact_phone.html).
+        "can_reveal": bool(contact and contact.phone and not reveal_all and reveal.may_reveal(user)),
         "recent": recent,
         "subtasks": subtasks,
         "subtasks_done": sum(1 for s in subtasks if s.status == SubtaskStatus.DONE),
@@ -376,6 +378,31 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
 def ticket_detail(request: AuthedRequest, number: str) -> HttpResponse:
     ticket = selectors.ticket_detail(request.user, number)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+@staff_view("tickets.view_ticket")
+def ticket_reveal_phone(request: AuthedRequest, number: str) -> HttpResponse:
+    """Reveal the contact's whole phone number with a reason (kefu.tickets.reveal): htmx swaps the
+    number in place; without JavaScript the ticket page comes back with it."""
+    ticket = selectors.ticket_detail(request.user, number)
+    if request.method != "POST":
+        return redirect("ticket-detail", number=ticket.number)
+    reason = request.POST.get("reason", "")
+    shown: dict[str, Any]
+    status = 200
+    try:
+        revealed = reveal.contact_phone_reveal(actor=request.user, ticket=ticket, reason=reason)
+    except (ValidationFailed, TooManyRequests) as exc:
+        errors = form_errors(exc)
+        message = (errors.get("reason") or errors.get("contact") or errors["__all__"])[0]
+        shown = {"reveal_error": message, "reveal_reason": reason}
+        status = exc.status
+    else:
+        shown = {"revealed_phone": revealed.phone}
+    context = _detail_context(request, ticket, **shown)
+    if request.htmx:  # htmx swaps only 2xx answers: the fragment carries the error itself
+        return render(request, "tickets/_contact_phone.html", context)
+    return render(request, "tickets/detail.html", context, status=status)
 
 
 @staff_view("tickets.view_ticket")

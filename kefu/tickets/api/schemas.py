@@ -262,3 +262,12 @@ class MessageOut(Schema):
     body_text: str
     created_at: dt.datetime
     attachments: list[AttachmentOut]
+
+
+class RevealIn(Strict):
+    reason: str = Field(..., max_length=500, description="Why the whole number is needed, e.g. 客户要求回电")
+
+
+class RevealOut(Schema):
+    contact: PartyOut
+    phone: str = Field(description="The contact's whole phone number, national format")

@@ -14,7 +14,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kefu.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from kefu.core.pagination import encode_time_cursor, keyset_page
-from kefu.tickets import selectors, services
+from kefu.tickets import reveal, selectors, services
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     NO_MESSAGES,
@@ -43,6 +43,8 @@ from kefu.tickets.api.schemas import (
     RejectIn,
     ReopenIn,
     ResolveIn,
+    RevealIn,
+    RevealOut,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -281,3 +283,15 @@ def reject_resolution(request: HttpRequest, ref: str, payload: RejectIn) -> dict
     require_portal(request.user)
     reopened = services.resolution_reject(actor=request.user, ticket=ticket, reason=payload.reason)
     return shown(request, reopened)
+
+
+@router.post(
+    "/{ref}/reveal-phone",
+    response=RevealOut,
+    summary="Staff: the whole phone number of the ticket's contact, with a reason (logged, rate-limited)",
+)
+def reveal_phone(request: HttpRequest, ref: str, payload: RevealIn) -> dict[str, Any]:
+    ticket = selectors.ticket_detail(request.user, ref, page=False)
+    revealed = reveal.contact_phone_reveal(actor=request.user, ticket=ticket, reason=payload.reason)
+    contact = revealed.contact
+    return {"contact": {"id": contact.public_id, "name": contact.name}, "phone": revealed.phone}
