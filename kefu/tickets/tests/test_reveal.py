@@ -138,7 +138,7 @@ def test_portal_users_may_not_reveal(api_as: Any, ticket: Ticket) -> None:
 
 
 def test_reveals_are_rate_limited_per_user(
-    as_agent: UserClient, agent: User, team: Team, make_user: Any, api_as: Any, settings: Any, ticket: Ticket
+    agent: User, make_user: Any, api_as: Any, settings: Any, ticket: Ticket
 ) -> None:
     settings.KEFU_REVEAL_RATE = "2/h"
     api = api_as(agent)
@@ -149,7 +149,7 @@ def test_reveals_are_rate_limited_per_user(
     refused = api.post(f"/tickets/{ticket.number}/reveal-phone", {"reason": "客户要求回电"})
     assert refused.status_code == 429
     assert refused.json()["message"] == "查看完整号码过于频繁，请稍后再试"
-    page = as_agent.post(
+    page = UserClient(agent).post(
         f"/tickets/{ticket.number}/reveal-phone/", {"reason": "客户要求回电"}, headers={"HX-Request": "true"}
     )
     assert "查看完整号码过于频繁，请稍后再试" in page.text
