@@ -156,7 +156,7 @@ def test_reveals_are_rate_limited_per_user(
     assert "138 1234 5678" not in page.text
     assert len(reveals(agent)) == 2
     colleague = make_user(Role.AGENT)
-    MembershipFactory(team=team, user=colleague)
+    MembershipFactory(team=ticket.team, user=colleague)
     assert (
         api_as(colleague)
         .post(f"/tickets/{ticket.number}/reveal-phone", {"reason": "客户要求回电"})
