@@ -28,6 +28,7 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
         {
             "customer": customer,
             "contacts": contacts_view,
+            "address": selectors.customer_address(customer, reveal=True),
             "ticket_counts": ticket_selectors.portal_state_counts(request.user),
             "ticket_states": [(key, label) for key, (label, _c) in ticket_selectors.PORTAL_STATES.items()],
             "awaiting": list(awaiting),
