@@ -56,7 +56,9 @@ def main() -> None:
     rows = []
     for label, word in words.items():
         for public_only in (False, True):
-            query = scope.filter(selectors.search_q(word, public_only=public_only)).order_by("-updated_at", "-id")
+            query = scope.filter(selectors.search_q(word, public_only=public_only)).order_by(
+                "-updated_at", "-id"
+            )
             timings = []
             found = 0
             for _ in range(args.requests):
