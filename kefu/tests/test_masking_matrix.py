@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
 from kefu.accounts.enums import Role
+from kefu.accounts.models import User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.masking import mask_address, mask_email
 from kefu.customers.enums import CustomerKind
+from kefu.customers.models import PortalAccount
 from kefu.customers.tests.factories import PortalAccountFactory, new_contact, new_customer
 from kefu.tickets.tests.factories import new_ticket
 
@@ -104,11 +106,11 @@ def read_surface(role: Role, surface: str, world: dict[str, Any], make_user: Any
     """Everything ``role`` reads on ``surface`` about both customers, as one text."""
     if role == Role.CUSTOMER:  # each customer's own portal user
         users = {
-            "org": PortalAccountFactory(customer=world["org"]).user,
-            "consumer": PortalAccountFactory(customer=world["consumer"]).user,
+            "org": cast(PortalAccount, PortalAccountFactory(customer=world["org"])).user,
+            "consumer": cast(PortalAccount, PortalAccountFactory(customer=world["consumer"])).user,
         }
     else:
-        user = make_user(role, is_superuser=role == Role.ADMIN)
+        user: User = make_user(role, is_superuser=role == Role.ADMIN)
         MembershipFactory(team=world["team"], user=user)
         users = {"org": user, "consumer": user}
     texts = []
@@ -131,7 +133,8 @@ def read_surface(role: Role, surface: str, world: dict[str, Any], make_user: Any
         elif surface == "export":
             response = client.get("/customers/export.xlsx", {"q": customer.name})
             assert response.status_code == 200
-            sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+            sheet = load_workbook(io.BytesIO(response.getvalue())).active
+            assert sheet is not None
             texts.append(
                 "\n".join(" | ".join(str(c) for c in row) for row in sheet.iter_rows(values_only=True))
             )

@@ -86,11 +86,12 @@ def test_agent_reveals_a_phone_in_place_with_a_reason(
     assert AuditEvent.objects.filter(action=AuditAction.VIEW_PII, actor=ticket.agent).count() == 1
 
 
-@pytest.mark.parametrize(
-    ("locale", "message"), [("zh-CN", "按电话号码查找过于频繁"), ("en-US", "Too many phone-number lookups")]
-)
+LIMITED = {"zh-CN": "按电话号码查找过于频繁", "en-US": "Too many phone-number lookups"}
+
+
+@pytest.mark.parametrize("locale", list(LIMITED))
 def test_too_many_phone_lookups_say_so_on_the_customer_list(
-    new_page: Any, log_in: Any, ticket: Any, settings: Any, locale: str, message: str
+    new_page: Any, log_in: Any, ticket: Any, settings: Any, locale: str
 ) -> None:
     settings.KEFU_PHONE_LOOKUP_RATE = "1/h"
     page = new_page(locale=locale)
@@ -101,5 +102,5 @@ def test_too_many_phone_lookups_say_so_on_the_customer_list(
     expect(page).to_have_url(re.compile(r"q=5678&"))  # htmx answered (and pushed the search)
     expect(page.locator("#customer-rows")).to_contain_text("138******78")
     search.fill("138 1234 5678")  # the whole number: a second lookup, over the limit
-    expect(page.get_by_test_id("search-limited")).to_contain_text(message)
+    expect(page.get_by_test_id("search-limited")).to_contain_text(LIMITED[locale])
     page.screenshot(path=SHOTS / f"privacy-lookup-limited-{locale}.png")
