@@ -102,8 +102,19 @@ _PII_FIELDS: dict[tuple[str, str], dict[str, Callable[[str], str]]] = {
     },
     ("accounts", "user"): {"phone": _mask_phone, "email": mask_email},
 }
-# Models whose ``str()`` (kept as the event's object_repr) is a person's name.
-_PII_REPR = {("customers", "contact")}
+_NUMBER = re.compile(r"\+?\d{7,}")
+
+
+def _mask_numbers(text: str) -> str:
+    return _NUMBER.sub(lambda match: _mask_phone(match.group()), text)
+
+
+# Models whose ``str()`` (kept as the event's object_repr) holds personal data: a contact's name, the
+# number a call came from.
+_PII_REPR: dict[tuple[str, str], Callable[[str], str]] = {
+    ("customers", "contact"): mask_name,
+    ("tickets", "calllog"): _mask_numbers,
+}
 _PHONE_FIELDS = {"phone"}
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 EMPTY = "∅"
@@ -200,7 +211,7 @@ def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[Aud
                 label = str(getattr(field, "verbose_name", name)) if field is not None else name
                 changes.append(Change(label, before, after))
         if not reveal and key in _PII_REPR:
-            event.object_repr = mask_name(event.object_repr)
+            event.object_repr = _PII_REPR[key](event.object_repr)
         event.shown_changes = changes  # type: ignore[attr-defined]
         shown.append(event)
     return shown

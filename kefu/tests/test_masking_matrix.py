@@ -154,3 +154,24 @@ def test_personal_data_is_masked_by_one_policy_on_every_surface(
         else:
             assert masked in text, f"{role}/{surface}/{field}: {masked!r} not shown"
             assert clear not in text, f"{role}/{surface}/{field}: {clear!r} leaked"
+
+
+def test_the_call_log_shows_the_agent_the_number_they_typed_and_others_a_masked_one(make_user: Any) -> None:
+    from kefu.tickets import calls
+
+    team = TeamFactory(name="华东一组")
+    agent = make_user(Role.AGENT)
+    MembershipFactory(team=team, user=agent)
+    calls.call_log_create(actor=agent, caller_number="138 1234 5678", summary="咨询运费", outcome="resolved")
+    mine = Client()
+    mine.force_login(agent)
+    assert PHONE_SHOWN in _html(mine.get("/tickets/calls/"))
+    qa = Client()
+    qa.force_login(make_user(Role.QA))
+    calls_page = _html(qa.get("/tickets/calls/"))
+    assert PHONE_MASKED in calls_page
+    assert PHONE_SHOWN not in calls_page
+    # the QA home page lists the call's audit event: its name (the number) is masked too
+    home = _html(qa.get("/"))
+    assert "138******78" in home
+    assert "13812345678" not in home

@@ -14,6 +14,8 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kefu.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from kefu.core.pagination import encode_time_cursor, keyset_page
+from kefu.customers.access import may_view_personal_data
+from kefu.customers.selectors import contact_name
 from kefu.tickets import reveal, selectors, services
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
@@ -294,4 +296,6 @@ def reveal_phone(request: HttpRequest, ref: str, payload: RevealIn) -> dict[str,
     ticket = selectors.ticket_detail(request.user, ref, page=False)
     revealed = reveal.contact_phone_reveal(actor=request.user, ticket=ticket, reason=payload.reason)
     contact = revealed.contact
-    return {"contact": {"id": contact.public_id, "name": contact.name}, "phone": revealed.phone}
+    # The reveal is of the number: the name stays as the policy shows it to this user.
+    name = contact_name(contact.name, reveal=may_view_personal_data(request.user), customer=ticket.customer)
+    return {"contact": {"id": contact.public_id, "name": name}, "phone": revealed.phone}
