@@ -28,7 +28,7 @@ def revoke(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0005_importjob_language"),
+        ("customers", "0006_portalaccount_api_access"),
         ("accounts", "0002_role_groups"),
     ]
 
