@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *CUSTOMER_READ,
         *CUSTOMER_WRITE,
         *PII,
+        *REVEAL,
         *IMPORT_EXPORT,
         *ASSIGN,
         *TEAM_READ,

@@ -1,6 +1,6 @@
 """Revealing a contact's phone number to call the customer back (docs/security.md "Masking policy").
 
-Roles that see numbers masked but work tickets (agents; leads hold the permission too) may see the whole
+Roles that see numbers masked but work tickets (agents; leads and managers hold the permission too) may see the whole
 number of the contact of a ticket they can see, one contact at a time, after giving a reason. Each reveal
 is written to the audit log with the reason and counted against ``KEFU_REVEAL_RATE`` per user."""
 
