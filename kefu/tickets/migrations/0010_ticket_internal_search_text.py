@@ -52,7 +52,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0005_incident_rules_category_default_team"),
+        ("tickets", "0009_drop_unused_sort_indexes"),
     ]
 
     operations = [
