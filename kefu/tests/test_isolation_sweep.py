@@ -288,6 +288,7 @@ API: dict[str, Free | Aim] = {
     "POST /api/v1/tickets/{ref}/reopen": Aim({"ref": TICKET}),
     "POST /api/v1/tickets/{ref}/accept": Aim({"ref": TICKET}),
     "POST /api/v1/tickets/{ref}/reject": Aim({"ref": TICKET}),
+    "POST /api/v1/tickets/{ref}/reveal-phone": Aim({"ref": TICKET}, {"reason": "客户要求回电"}),
 }
 
 # Operations on one's own ticket (or none) that name foreign objects in the body: a merge or link
@@ -342,6 +343,7 @@ PAGES: dict[str, Free | Aim] = {
     "tickets/<str:number>/attachments/<str:public_id>/": Aim({"number": TICKET, "public_id": ATTACHMENT}),
     "tickets/<str:number>/presence/": Aim({"number": TICKET}),
     "tickets/<str:number>/draft/": Aim({"number": TICKET}, {"body": "草稿"}),
+    "tickets/<str:number>/reveal-phone/": Aim({"number": TICKET}, {"reason": "客户要求回电"}),
     "notifications/": Free("the caller's own notifications"),
     "notifications/bell/": Free("the caller's unread count"),
     "notifications/read-all/": Free("marks the caller's own notifications read"),
@@ -533,7 +535,7 @@ def page_calls(world: World, role: str) -> Iterator[Call]:
             posts = (
                 "action" in how.params
                 or "op" in how.params
-                or route.endswith(("notes/", "contacted/", "delete/", "draft/", "read/"))
+                or route.endswith(("notes/", "contacted/", "delete/", "draft/", "read/", "reveal-phone/"))
             )
             if posts:
                 yield Call(f"POST {route} [{operation}]", "POST", url, "form", {**how.body})

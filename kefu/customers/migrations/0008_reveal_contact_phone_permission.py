@@ -30,7 +30,7 @@ def revoke(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0006_portalaccount_api_access"),
+        ("customers", "0007_importjob_checkpoint"),
         ("accounts", "0002_role_groups"),
     ]
 
