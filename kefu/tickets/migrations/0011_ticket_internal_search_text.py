@@ -52,7 +52,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0009_drop_unused_sort_indexes"),
+        ("tickets", "0010_incident_rule_set_by"),
     ]
 
     operations = [
