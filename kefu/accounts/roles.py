@@ -66,3 +66,6 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 
 # Roles that may open the Django admin (configuration).
 ADMIN_SITE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+# Roles whose members handle tickets: the people a ticket may be assigned to.
+HANDLING_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.MANAGER})

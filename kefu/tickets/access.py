@@ -23,7 +23,7 @@ from django.db.models import BooleanField, Case, CharField, Expression, F, Q, Qu
 from django.utils.translation import gettext as _
 
 from kefu.accounts.enums import Role
-from kefu.accounts.models import TeamMembership
+from kefu.accounts.models import TeamMembership, User
 from kefu.core.errors import NotFound, PermissionDenied
 from kefu.customers.models import Customer
 from kefu.tickets.enums import SUBTASK_CLOSED
@@ -192,3 +192,12 @@ def require_agent_write(user: Any) -> None:
 
 def is_read_only_role(user: Any) -> bool:
     return getattr(user, "role", None) in (Role.QA, Role.ANALYST)
+
+
+def has_wide_scope(user: Any) -> bool:
+    """Whether ``user`` works on every team's tickets (managers, administrators) rather than on their
+    own teams' only: such a user may hand a ticket to any team and assign it to anyone who handles
+    tickets. Callers that are not users (the system, the bot) act for the whole desk."""
+    if not isinstance(user, User):
+        return True
+    return bool(user.is_superuser or user.has_perm("tickets.view_all_tickets"))

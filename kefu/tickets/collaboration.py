@@ -12,6 +12,7 @@ order (``_lock_many``) so two merges of the same pair can never deadlock.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,6 +280,40 @@ def subtask_progress(ticket: Ticket) -> tuple[int, int]:
 # --- merge, split, link ---------------------------------------------------------------------------
 
 
+def ticket_merge_errors(*, source: Ticket, target: Ticket) -> list[str]:
+    """Why the duplicate ``source`` may not be merged into ``target`` (empty: it may). The merge
+    refuses exactly these, and the ticket page asks the same question before the agent confirms."""
+    if source.pk == target.pk:
+        return [_("不能把工单合并到它自己")]
+    errors: list[str] = []
+    if source.merged_into_id is not None:
+        errors.append(_("工单 %(number)s 已合并到其他工单") % {"number": source.number})
+    if target.merged_into_id is not None:
+        errors.append(_("目标工单 %(number)s 已合并到其他工单") % {"number": target.number})
+    if target.status_category == StatusCategory.CLOSED:
+        errors.append(_("目标工单 %(number)s 已关闭") % {"number": target.number})
+    if source.status_category == StatusCategory.CLOSED:
+        errors.append(_("工单 %(number)s 已关闭，无需合并") % {"number": source.number})
+    if (
+        source.customer_id is not None
+        and target.customer_id is not None
+        and source.customer_id != target.customer_id
+    ):
+        errors.append(_("不能合并不同客户的工单"))
+    if source.is_problem and not target.is_problem:
+        errors.append(_("问题工单只能合并到另一个问题工单"))
+    if target.problem_id == source.pk:
+        errors.append(_("不能把问题工单合并到它的事件工单"))
+    return errors
+
+
+def ticket_merge_check(*, source: Ticket, target: Ticket) -> None:
+    """Raise what :func:`ticket_merge_errors` finds, as the merge does (field ``target``)."""
+    errors = ticket_merge_errors(source=source, target=target)
+    if errors:
+        raise ValidationFailed(errors[0], fields={"target": errors})
+
+
 @transaction.atomic
 def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
     """Merge the duplicate ``source`` into ``target`` (the survivor) and return the target.
@@ -288,27 +323,9 @@ def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
     never resolved, and requiring resolve → close would force a fake solution summary and customer
     confirmation on a ticket nobody works on any more.
     """
-    if source.pk == target.pk:
-        raise ValidationFailed.for_field("target", _("不能把工单合并到它自己"))
     locked = _lock_many([source, target])
     src, dst = locked[source.pk], locked[target.pk]
-    errors: list[str] = []
-    if src.merged_into_id is not None:
-        errors.append(_("工单 %(number)s 已合并到其他工单") % {"number": src.number})
-    if dst.merged_into_id is not None:
-        errors.append(_("目标工单 %(number)s 已合并到其他工单") % {"number": dst.number})
-    if dst.status_category == StatusCategory.CLOSED:
-        errors.append(_("目标工单 %(number)s 已关闭") % {"number": dst.number})
-    if src.status_category == StatusCategory.CLOSED:
-        errors.append(_("工单 %(number)s 已关闭，无需合并") % {"number": src.number})
-    if src.customer_id is not None and dst.customer_id is not None and src.customer_id != dst.customer_id:
-        errors.append(_("不能合并不同客户的工单"))
-    if src.is_problem and not dst.is_problem:
-        errors.append(_("问题工单只能合并到另一个问题工单"))
-    if dst.problem_id == src.pk:
-        errors.append(_("不能把问题工单合并到它的事件工单"))
-    if errors:
-        raise ValidationFailed(errors[0], fields={"target": errors})
+    ticket_merge_check(source=src, target=dst)
 
     moved_messages = Message.objects.filter(ticket=src).update(ticket=dst)
     dst_waybills = set(dst.waybills.values_list("waybill_no", flat=True))
@@ -366,19 +383,53 @@ def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
     return dst
 
 
+def ticket_split_errors(*, ticket: Ticket, message: Message) -> list[str]:
+    """Why ``message`` may not be split off ``ticket`` into a new ticket (empty: it may)."""
+    if message.ticket_id != ticket.pk:
+        return [_("该工单没有这条消息")]
+    if ticket.merged_into_id is not None:
+        return [_("已合并的工单不能拆分")]
+    if ticket.status_category == StatusCategory.CLOSED:
+        return [_("工单已关闭，不能拆分")]
+    if message.author_kind == AuthorKind.SYSTEM:
+        return [_("系统消息不能拆分")]
+    if not ticket.messages.exclude(pk=message.pk).exists():
+        return [_("工单只有这一条消息，不能拆分")]
+    return []
+
+
+class _Inherit(enum.Enum):
+    INHERIT = "inherit"
+
+
+# ``ticket_split(category=INHERIT)``: the new ticket keeps the original's category and custom fields.
+INHERIT = _Inherit.INHERIT
+
+
 @transaction.atomic
-def ticket_split(*, actor: Any, message: Message, subject: str) -> Ticket:
-    """Move ``message`` into a new ticket of the same customer (same contact, channel, type, category and
-    custom fields) and return it. Internal notes may be split; the only message of a ticket may not
-    (that is just the ticket)."""
+def ticket_split(
+    *,
+    actor: Any,
+    message: Message,
+    subject: str,
+    category: Category | _Inherit | None = INHERIT,
+    custom_fields: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """Move ``message`` into a new ticket of the same customer (same contact, channel, type, priority and
+    team) and return it. Its category is ``category`` with ``custom_fields`` — checked against the
+    category's required fields as on create; with ``INHERIT``, the original's category and fields
+    (``custom_fields`` then replaces the fields). Internal notes may be split; the only message of a
+    ticket may not (that is just the ticket)."""
     original = services._lock(message.ticket)
     locked_message = Message.objects.select_for_update().get(pk=message.pk)
-    if original.merged_into_id is not None:
-        raise ValidationFailed.for_field("message", _("已合并的工单不能拆分"))
-    if original.status_category == StatusCategory.CLOSED:
-        raise ValidationFailed.for_field("message", _("工单已关闭，不能拆分"))
-    if not original.messages.exclude(pk=locked_message.pk).exists():
-        raise ValidationFailed.for_field("message", _("工单只有这一条消息，不能拆分"))
+    errors = ticket_split_errors(ticket=original, message=locked_message)
+    if errors:
+        raise ValidationFailed.for_field("message", errors[0])
+    if isinstance(category, _Inherit):
+        category = original.category
+        fields = dict(original.custom_fields) if custom_fields is None else dict(custom_fields)
+    else:
+        fields = dict(custom_fields or {})
     new = services.ticket_create(
         actor=actor,
         data=services.TicketData(
@@ -386,13 +437,14 @@ def ticket_split(*, actor: Any, message: Message, subject: str) -> Ticket:
             description=locked_message.body_text,
             channel=original.channel,
             type=original.type,
-            category=original.category,
+            category=category,
             priority=original.priority,
             customer=original.customer,
             contact=original.contact,
             team=original.team,
-            custom_fields=dict(original.custom_fields),
+            custom_fields=fields,
         ),
+        origin=original,
     )
     Message.objects.filter(pk=locked_message.pk).update(ticket=new)
     TicketLink.objects.create(source=new, target=original, kind=LinkKind.SPLIT, created_by=_user(actor))

@@ -15,7 +15,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, TeamMembership, User
 from kefu.core import audit
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
@@ -32,9 +31,18 @@ PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls
 
 
 def assignable_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role__in=(Role.AGENT, Role.LEAD, Role.MANAGER)).order_by(
-        "full_name", "username"
-    )
+    """Everyone who handles tickets, of any team (bulk actions, work orders); one ticket's own list is
+    ``services.assignable_users``, which the service enforces."""
+    return services.assignable_users(actor=None, team=None)
+
+
+def assignee_by_id(user_id: int) -> User:
+    """The user a form or request body names as assignee; whether they may be assigned is the
+    service's question (``services.assignee_errors``), so every path gives the same answer."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise ValidationFailed.for_field("assignee", _("没有编号为 %(id)s 的员工") % {"id": user_id})
+    return user
 
 
 def teams_of(user: Any) -> QuerySet[Team]:

@@ -17,11 +17,13 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files import File
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
+from kefu.accounts.roles import HANDLING_ROLES
 from kefu.core import audit, reference
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
@@ -29,6 +31,7 @@ from kefu.core.notifications import notify, register_kind
 from kefu.core.sequences import next_value
 from kefu.customers.models import Contact, Customer
 from kefu.tickets import text, workflow
+from kefu.tickets.access import has_wide_scope
 from kefu.tickets.enums import (
     AuthorKind,
     Channel,
@@ -340,6 +343,77 @@ def _message_in_words(message: Message) -> str:
     return _("%(who)s 在 %(time)s 回复了客户") % params
 
 
+# --- who may handle a ticket, and what a customer may say about one -------------------------------
+
+
+def assignable_users(*, actor: Any, team: Team | None) -> QuerySet[User]:
+    """The staff ``actor`` may assign a ticket of ``team`` to: active users of a role that handles
+    tickets, in that team — anyone of them when the ticket has no team or ``actor`` has a wide scope.
+    The console offers this list; :func:`assignee_errors` refuses the same people on every path."""
+    users = User.objects.filter(is_active=True, role__in=HANDLING_ROLES)
+    if team is not None and not has_wide_scope(actor):
+        users = users.filter(memberships__team=team)
+    return users.order_by("full_name", "username")
+
+
+def assignee_errors(*, actor: Any, team: Team | None, assignee: User) -> list[str]:
+    """Why ``actor`` may not assign a ticket of ``team`` to ``assignee`` (empty: they may)."""
+    if not assignee.is_active or assignee.is_portal_user:
+        return [_("处理人必须是在职员工")]
+    if assignee.role not in HANDLING_ROLES:
+        return [
+            _("%(name)s 的角色（%(role)s）不处理工单")
+            % {"name": assignee, "role": assignee.get_role_display()}
+        ]
+    if team is not None and not has_wide_scope(actor) and not assignee.memberships.filter(team=team).exists():
+        return [_("%(name)s 不是“%(team)s”的成员") % {"name": assignee, "team": team}]
+    return []
+
+
+def movable_teams(actor: Any) -> QuerySet[Team]:
+    """The teams ``actor`` may give a ticket to: their own teams (so they keep seeing what they
+    hand over), every team for a wide scope."""
+    if has_wide_scope(actor):
+        return Team.objects.order_by("name")
+    return Team.objects.filter(memberships__user=actor).order_by("name")
+
+
+def team_errors(*, actor: Any, team: Team) -> list[str]:
+    """Why ``actor`` may not give a ticket to ``team`` (empty: they may)."""
+    if not movable_teams(actor).filter(pk=team.pk).exists():
+        return [_("不能把工单交给“%(team)s”：你不是该团队的成员") % {"team": team}]
+    return []
+
+
+# The types a customer may open: claims and exceptions are opened by staff (they start a process).
+CUSTOMER_TYPES = tuple(t for t in TicketType if t not in (TicketType.CLAIM, TicketType.EXCEPTION))
+# Ticket fields that are the desk's decision, not the customer's.
+CUSTOMER_FORBIDDEN = ("priority", "team", "assignee", "tags")
+
+
+def customer_ticket_errors(*, type: str, given: Iterable[str]) -> dict[str, list[str]]:
+    """What a portal user may not set on a new ticket: ``given`` names the fields they sent."""
+    errors: dict[str, list[str]] = {
+        name: [_("不允许客户设置此字段")] for name in CUSTOMER_FORBIDDEN if name in set(given)
+    }
+    if type in TicketType.values and type not in CUSTOMER_TYPES:
+        errors["type"] = [
+            _("客户可选的类型：%(types)s") % {"types": _("、").join(str(t.label) for t in CUSTOMER_TYPES)}
+        ]
+    return errors
+
+
+def _handling_errors(
+    *, actor: Any, team: Team | None, team_chosen: bool, assignee: User | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if team is not None and team_chosen and (problems := team_errors(actor=actor, team=team)):
+        errors["team"] = problems
+    if assignee is not None and (problems := assignee_errors(actor=actor, team=team, assignee=assignee)):
+        errors["assignee"] = problems
+    return errors
+
+
 # --- create ---------------------------------------------------------------------------------------
 
 
@@ -362,10 +436,16 @@ class TicketData:
     waybills: Sequence[str] = ()
 
 
-def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind.AGENT) -> Ticket:
+def ticket_create(
+    *, actor: Any, data: TicketData, author_kind: str = AuthorKind.AGENT, origin: Ticket | None = None
+) -> Ticket:
     """Validate and create a ticket with its waybills, tags and audit entry; link it to an open problem
     whose rule it matches. Checks and reads come first, outside the write transaction: on SQLite that
-    transaction holds the database's write lock, so it holds only the writes."""
+    transaction holds the database's write lock, so it holds only the writes.
+
+    Staff choose a team among :func:`movable_teams` and an assignee among :func:`assignable_users`;
+    a portal user only what :func:`customer_ticket_errors` allows. A ticket continuing ``origin`` (a
+    split, a follow-up) keeps its team and assignee: those were not chosen now."""
     errors: dict[str, list[str]] = {}
     subject = data.subject.strip()
     if not subject:
@@ -381,10 +461,27 @@ def ticket_create(*, actor: Any, data: TicketData, author_kind: str = AuthorKind
         and data.contact.customer_id != data.customer.pk
     ):
         errors["contact"] = [_("联系人不属于该客户")]
-    if data.assignee is not None and (
-        not data.assignee.is_active or getattr(data.assignee, "is_portal_user", False)
-    ):
-        errors["assignee"] = [_("处理人必须是在职员工")]
+    if getattr(actor, "is_portal_user", False):
+        given = [
+            name
+            for name, value in (
+                ("priority", data.priority != Priority.NORMAL),
+                ("team", data.team),
+                ("assignee", data.assignee),
+                ("tags", data.tags),
+            )
+            if value
+        ]
+        errors.update(customer_ticket_errors(type=data.type, given=given))
+    else:
+        errors.update(
+            _handling_errors(
+                actor=actor,
+                team=data.team or (data.category.default_team if data.category else None),
+                team_chosen=data.team is not None and data.team != getattr(origin, "team", None),
+                assignee=data.assignee if data.assignee != getattr(origin, "assignee", None) else None,
+            )
+        )
     custom: dict[str, Any] = {}
     try:
         custom = validate_custom_fields(data.category, data.custom_fields)
@@ -546,9 +643,15 @@ def ticket_update(
         errors["subject"] = [_("主题不能为空")]
     elif "subject" in changes and len(str(changes["subject"]).strip()) > 200:
         errors["subject"] = [_("主题不能超过 200 字")]
-    assignee = changes.get("assignee")
-    if assignee is not None and (not assignee.is_active or getattr(assignee, "is_portal_user", False)):
-        errors["assignee"] = [_("处理人必须是在职员工")]
+    team = changes.get("team", locked.team)
+    errors.update(
+        _handling_errors(
+            actor=actor,
+            team=team,
+            team_chosen="team" in changes and team != locked.team,
+            assignee=changes.get("assignee") if changes.get("assignee") != locked.assignee else None,
+        )
+    )
     contact = changes.get("contact")
     if contact is not None and locked.customer_id is not None and contact.customer_id != locked.customer_id:
         errors["contact"] = [_("联系人不属于该客户")]
@@ -598,8 +701,8 @@ def ticket_update(
 def ticket_assign(
     *, actor: Any, ticket: Ticket, assignee: User | None, team: Team | None = None, version: int | None = None
 ) -> Ticket:
-    if assignee is not None and (not assignee.is_active or getattr(assignee, "is_portal_user", False)):
-        raise ValidationFailed.for_field("assignee", _("处理人必须是在职员工"))
+    """Give the ticket to ``assignee`` (and ``team``), as :func:`assignable_users` and
+    :func:`movable_teams` allow ``actor``; a new ticket becomes open."""
     changes: dict[str, Any] = {"assignee": assignee}
     if team is not None:
         changes["team"] = team
@@ -620,15 +723,24 @@ def ticket_assign(
 # --- lifecycle ------------------------------------------------------------------------------------
 
 
-def _move(*, actor: Any, ticket: Ticket, status: Status, extra: Mapping[str, Any] | None = None) -> Ticket:
-    """Precondition: ``ticket`` is row-locked. Apply an allowed status change and audit it."""
+def _move(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    status: Status,
+    extra: Mapping[str, Any] | None = None,
+    save_also: Sequence[str] = (),
+) -> Ticket:
+    """Precondition: ``ticket`` is row-locked. Apply an allowed status change and audit it;
+    ``save_also`` names fields the caller already set on ``ticket`` that are saved with it (one
+    version bump) but are not part of the status change's audit event."""
     fields = ["status", "status_category", *(extra or {})]
     before = audit.snapshot(ticket, fields)
     ticket.status = status
     ticket.status_category = status.category
     for name, value in (extra or {}).items():
         setattr(ticket, name, value)
-    _touch(ticket, fields)
+    _touch(ticket, list(dict.fromkeys([*fields, *save_also])))
     audit.record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -636,6 +748,28 @@ def _move(*, actor: Any, ticket: Ticket, status: Status, extra: Mapping[str, Any
         changes=_versioned(audit.diff(before, ticket), ticket),
     )
     return ticket
+
+
+def _reopen(*, actor: Any, ticket: Ticket, save_also: Sequence[str] = ()) -> Ticket:
+    """Precondition: ``ticket`` is row-locked, resolved or closed. Back to open through the workflow:
+    the resolution and the close (summary, satisfaction, reason, note) no longer hold, so they are
+    cleared — the audit event keeps their old values."""
+    workflow.check_transition(ticket.status_category, StatusCategory.OPEN)
+    return _move(
+        actor=actor,
+        ticket=ticket,
+        status=default_status(StatusCategory.OPEN),
+        extra={
+            "reopened_count": ticket.reopened_count + 1,
+            "resolved_at": None,
+            "closed_at": None,
+            "solution_summary": "",
+            "satisfaction_confirmed": None,
+            "close_reason": "",
+            "close_note": "",
+        },
+        save_also=save_also,
+    )
 
 
 @transaction.atomic
@@ -737,19 +871,15 @@ def ticket_reopen(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
                 customer=locked.customer,
                 contact=locked.contact,
                 team=locked.team,
-                assignee=locked.assignee,
+                assignee=locked.assignee if locked.assignee and locked.assignee.is_active else None,
                 custom_fields=locked.custom_fields,
                 waybills=list(locked.waybills.values_list("waybill_no", flat=True)),
             ),
+            origin=locked,
         )
         TicketLink.objects.create(source=follow_up, target=locked, kind="follow_up", created_by=_user(actor))
         return follow_up
-    reopened = _move(
-        actor=actor,
-        ticket=locked,
-        status=default_status(StatusCategory.OPEN),
-        extra={"reopened_count": locked.reopened_count + 1, "resolved_at": None, "closed_at": None},
-    )
+    reopened = _reopen(actor=actor, ticket=locked)
     if reason.strip():
         message_add(actor=actor, ticket=reopened, body=reason, visibility=Visibility.INTERNAL)
     return reopened
@@ -906,19 +1036,14 @@ def message_add(
     ):
         locked.first_response_at = message.created_at
         fields.append("first_response_at")
-    if author_kind == AuthorKind.CUSTOMER and locked.status_category in (
-        StatusCategory.PENDING,
-        StatusCategory.RESOLVED,
-    ):
-        # The customer answered: the ticket needs the agent again (after a resolution, that is a reopen).
-        if locked.status_category == StatusCategory.RESOLVED:
-            locked.reopened_count += 1
-            locked.resolved_at = None
-            fields += ["reopened_count", "resolved_at"]
-        locked.status = default_status(StatusCategory.OPEN)
-        locked.status_category = locked.status.category
-        fields += ["status", "status_category"]
-    _touch(locked, fields)
+    # The customer answered: the ticket needs the agent again — after a resolution, that is a reopen.
+    if author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.RESOLVED:
+        _reopen(actor=actor, ticket=locked, save_also=fields)
+    elif author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.PENDING:
+        workflow.check_transition(locked.status_category, StatusCategory.OPEN)
+        _move(actor=actor, ticket=locked, status=default_status(StatusCategory.OPEN), save_also=fields)
+    else:
+        _touch(locked, fields)
     audit.record(
         actor=actor,
         action=AuditAction.CREATE,

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -293,6 +292,14 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], custome
                 object.__setattr__(change, "label", str(_LABELS[change.label]))
 
 
+def _assignees(user: Any, ticket: Ticket) -> list[Any]:
+    """Whom the user may assign this ticket to, and its current assignee (kept selected)."""
+    assignees = list(services.assignable_users(actor=user, team=ticket.team))
+    if ticket.assignee is not None and ticket.assignee not in assignees:
+        assignees.insert(0, ticket.assignee)
+    return assignees
+
+
 def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     user = request.user
     reveal_all = may_view_personal_data(user)
@@ -347,7 +354,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "can_split": workable and sum(1 for item in timeline if item.kind == "message") > 1,
         "merge_target": None,
         "posted": {},
-        "assignees": console.assignable_users(),
+        "assignees": _assignees(user, ticket),
         "statuses": [s for s in console.statuses() if s.category in ACTIVE_CATEGORIES],
         "categories": console.categories(),
         "types": TicketType.choices,
@@ -363,6 +370,11 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
             "waybills": ", ".join(w.waybill_no for w in ticket.waybills.all()),
             **{f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
         },
+        # The split form starts from this ticket's category and fields (split_* after a refused split).
+        "ticket_fields": fields,
+        "ticket_values": {f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
+        "split_message": None,
+        "split_fields": [],
         "draft": draft.body if draft else "",
         "draft_visibility": draft.visibility if draft else Visibility.PUBLIC,
         "draft_files": list(draft.attachments.all()) if draft else [],
@@ -463,9 +475,10 @@ def _assign(request: AuthedRequest, ticket: Ticket) -> None:
     if value == "me":
         assignee = request.user
     elif value:
-        assignee = console.assignable_users().filter(pk=forms.parse_int(value) or 0).first()
-        if assignee is None:
+        user_id = forms.parse_int(value)
+        if user_id is None:
             raise ValidationFailed.for_field("assignee", _("请选择处理人"))
+        assignee = console.assignee_by_id(user_id)
     services.ticket_assign(
         actor=request.user,
         ticket=ticket,
@@ -579,25 +592,14 @@ class ShowPage:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-class _DryRun(Exception):
-    """Raised inside a transaction to roll back a merge that ran only to learn whether it is allowed."""
-
-
 def _merge(request: AuthedRequest, ticket: Ticket) -> Ticket | ShowPage:
     """Merge this duplicate into the ticket named in ``into``: first a confirmation naming both tickets,
     then (with ``confirm=1``) the merge; the survivor is returned, so the agent lands on it."""
     target = console.other_ticket(request.user, request.POST.get("into", ""), field="into")
     if request.POST.get("confirm") == "1":
         return collaboration.ticket_merge(actor=request.user, source=ticket, target=target)
-    # The service is the one place that knows when a merge is refused. Running it and rolling it back
-    # shows that refusal before the agent confirms, without a copy of the rules here. ticket_merge only
-    # writes to the database (nothing is sent, nothing runs on commit), so the rollback undoes all of it.
-    try:
-        with transaction.atomic():
-            collaboration.ticket_merge(actor=request.user, source=ticket, target=target)
-            raise _DryRun
-    except _DryRun:
-        pass
+    # The merge's own check: the confirmation shows exactly the refusal the merge would give.
+    collaboration.ticket_merge_check(source=ticket, target=target)
     return ShowPage({"merge_target": selectors.ticket_detail(request.user, target.number)})
 
 
@@ -605,8 +607,18 @@ def _split(request: AuthedRequest, ticket: Ticket) -> Ticket:
     message = ticket.messages.filter(pk=forms.parse_int(request.POST.get("message")) or 0).first()
     if message is None:
         raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
+    post = request.POST
+    if "category" not in post:  # no choice offered: the new ticket keeps the original's category
+        return collaboration.ticket_split(
+            actor=request.user, message=message, subject=post.get("subject", "")
+        )
+    category = console.category_by_code(post["category"])
     return collaboration.ticket_split(
-        actor=request.user, message=message, subject=request.POST.get("subject", "")
+        actor=request.user,
+        message=message,
+        subject=post.get("subject", ""),
+        category=category,
+        custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
     )
 
 
@@ -733,6 +745,11 @@ def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError
     if action == "edit":
         context["edit_values"] = request.POST
         context["category_fields"] = console.category_fields(
+            console.category_by_code(request.POST.get("category", ""))
+        )
+    if action == "split":
+        context["split_message"] = forms.parse_int(request.POST.get("message"))
+        context["split_fields"] = console.category_fields(
             console.category_by_code(request.POST.get("category", ""))
         )
     return render(request, "tickets/detail.html", context, status=_status_of(exc))

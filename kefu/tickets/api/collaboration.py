@@ -16,6 +16,7 @@ from kefu.tickets import collaboration, console
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     agent_ref,
+    category_ref,
     is_portal,
     router,
     shown,
@@ -42,6 +43,16 @@ class MergeIn(Strict):
 class SplitIn(Strict):
     message: int = Field(..., description="Id of the message that becomes the new ticket")
     subject: str = Field(..., max_length=200)
+    category: str | None = Field(
+        None,
+        max_length=32,
+        description="The new ticket's category code (null: none); omitted: the original's category",
+    )
+    custom_fields: dict[str, Any] | None = Field(
+        None,
+        description="The new ticket's custom fields, checked against its category's required fields; "
+        "omitted with the category omitted: the original's",
+    )
 
 
 class LinkIn(Strict):
@@ -224,7 +235,14 @@ def split_ticket(request: HttpRequest, ref: str, payload: SplitIn) -> dict[str, 
     message = ticket.messages.filter(pk=payload.message).first()
     if message is None:
         raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
-    new = collaboration.ticket_split(actor=request.user, message=message, subject=payload.subject)
+    given = payload.model_fields_set
+    new = collaboration.ticket_split(
+        actor=request.user,
+        message=message,
+        subject=payload.subject,
+        category=category_ref(payload.category) if "category" in given else collaboration.INHERIT,
+        custom_fields=payload.custom_fields,
+    )
     return shown(request, new)
 
 

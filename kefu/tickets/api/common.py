@@ -18,7 +18,7 @@ from kefu.customers.access import may_view_personal_data, visible_customers
 from kefu.customers.models import Contact, Customer
 from kefu.customers.selectors import contact_name
 from kefu.customers.services import record_pii_view
-from kefu.tickets import selectors, services
+from kefu.tickets import console, selectors, services
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
@@ -215,10 +215,7 @@ def team_ref(team_id: int | None) -> Team | None:
 def agent_ref(user_id: int | None) -> User | None:
     if user_id is None:
         return None
-    agent = User.objects.filter(pk=user_id).first()
-    if agent is None:
-        raise ValidationFailed.for_field("assignee", _("没有编号为 %(id)s 的员工") % {"id": user_id})
-    return agent
+    return console.assignee_by_id(user_id)
 
 
 def status_ref(code: str) -> Status:

@@ -44,10 +44,6 @@ class TicketIn(Strict):
     waybills: list[str] = Field(default_factory=list, max_length=50)
 
 
-# Fields a customer does not choose on the portal: the service desk routes and labels the ticket.
-PORTAL_FORBIDDEN = ("priority", "team", "assignee", "tags")
-
-
 class TicketPatch(Strict):
     version: int = Field(..., description="The version you read; a newer stored version gives 409")
     subject: str | None = Field(None, max_length=200)

@@ -37,7 +37,6 @@ from kefu.tickets.api.common import (
 )
 from kefu.tickets.api.schemas import (
     NOT_NULL,
-    PORTAL_FORBIDDEN,
     AssignIn,
     ChangesPage,
     ChangesQuery,
@@ -109,22 +108,22 @@ def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
         account = getattr(user, "portal_account", None)
         if account is None:
             raise PermissionDenied(_("没有权限创建工单"))
-        given = payload.model_dump(exclude_unset=True)
-        refused = [name for name in PORTAL_FORBIDDEN if given.get(name) not in (None, [])]
-        if refused:
-            raise ValidationFailed(
-                _("客户不能设置这些字段"), fields={name: [_("不允许客户设置此字段")] for name in refused}
-            )
         customer = account.customer
+        # Everything the body says goes to the service, which refuses what a customer may not set
+        # (services.customer_ticket_errors) — the portal's form is held to the same rule.
         data = services.TicketData(
             subject=payload.subject,
             description=payload.description,
             channel=Channel.WEB,  # whatever the body says: the portal is the web channel
             type=payload.type,
             category=category,
+            priority=payload.priority or Priority.NORMAL,
             customer=customer,
             contact=contact_ref(payload.contact, customer=customer, required_customer=True),
+            team=team_ref(payload.team),
+            assignee=agent_ref(payload.assignee),
             custom_fields=payload.custom_fields,
+            tags=payload.tags,
             waybills=payload.waybills,
         )
         return services.ticket_create(actor=user, data=data, author_kind=AuthorKind.CUSTOMER)
