@@ -160,3 +160,33 @@ def parse_local_datetime(value: str) -> dt.datetime | None:
     if moment is not None and timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+# --- the call log's choice of what happens to tickets ---------------------------------------------
+
+CALL_LOG_ONLY, CALL_NEW_TICKET, CALL_EXISTING_TICKET = "none", "new", "existing"
+CALL_TICKET_MODES = (CALL_LOG_ONLY, CALL_NEW_TICKET, CALL_EXISTING_TICKET)
+_NEW_TICKET_INPUTS = ("subject", "category", "waybills")
+
+
+def call_ticket_mode(data: QueryDict) -> str:
+    """The agent's one choice — log only, open a new ticket, add to an existing one — refusing input
+    typed for a choice not made: the form never drops what the agent typed without saying so."""
+    mode = data.get("ticket_mode", CALL_LOG_ONLY)
+    if mode not in CALL_TICKET_MODES:
+        raise ValidationFailed.for_field("ticket_mode", _("请选择是否建工单"))
+    typed_new = any(data.get(name, "").strip() for name in _NEW_TICKET_INPUTS) or any(
+        value.strip() for key, value in data.items() if key.startswith("cf_")
+    )
+    if typed_new and mode != CALL_NEW_TICKET:
+        raise ValidationFailed.for_field(
+            "ticket_mode",
+            _(
+                "你填写了新工单的内容（主题、分类、运单号等），但没有选择“记录并新建工单”：请改选，或清空这些内容"
+            ),
+        )
+    if data.get("existing_ticket", "").strip() and mode != CALL_EXISTING_TICKET:
+        raise ValidationFailed.for_field(
+            "ticket_mode", _("你填写了已有工单号，但没有选择“记录到已有工单”：请改选，或清空工单号")
+        )
+    return mode

@@ -23,6 +23,7 @@ from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_v
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
+from kefu.customers.enums import CustomerKind
 from kefu.tickets import calls, collaboration, console, drafts, forms, reveal, selectors, services, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
@@ -847,15 +848,27 @@ def customer_lookup(request: AuthedRequest) -> HttpResponse:
 # --- call log -------------------------------------------------------------------------------------
 
 
+def _new_caller(post: QueryDict) -> calls.NewCaller | None:
+    """The new-customer part of the call form, when anything was typed into it."""
+    name, contact_name = post.get("new_customer_name", "").strip(), post.get("new_contact_name", "").strip()
+    if not name and not contact_name:
+        return None
+    return calls.NewCaller(
+        name=name, kind=post.get("new_customer_kind", CustomerKind.CONSUMER), contact_name=contact_name
+    )
+
+
 @staff_view("tickets.view_calllog")
 def call_log(request: AuthedRequest) -> HttpResponse:
     error: KefuError | None = None
     post = request.POST
     if request.method == "POST":
         try:
+            mode = forms.call_ticket_mode(post)
             customer = access_customer(request.user, post["customer"]) if post.get("customer") else None
             ticket_data = None
-            if post.get("create_ticket") == "1":
+            existing = None
+            if mode == forms.CALL_NEW_TICKET:
                 category = console.category_by_code(post.get("category", ""))
                 ticket_data = services.TicketData(
                     subject=post.get("subject", ""),
@@ -868,27 +881,45 @@ def call_log(request: AuthedRequest) -> HttpResponse:
                     custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
                     waybills=waybills.split(post.get("waybills", "")),
                 )
+            elif mode == forms.CALL_EXISTING_TICKET:
+                existing = console.other_ticket(
+                    request.user, post.get("existing_ticket", ""), field="existing_ticket"
+                )
             call = calls.call_log_create(
                 actor=request.user,
                 caller_number=post.get("caller_number", ""),
                 summary=post.get("summary", ""),
                 outcome=post.get("outcome", ""),
                 customer=customer,
+                new_caller=_new_caller(post),
                 callback_due_at=forms.parse_local_datetime(post.get("callback_due_at", "")),
                 ticket=ticket_data,
+                existing_ticket=existing,
             )
         except (ValidationFailed, NotFound) as exc:
             error = exc
         else:
-            if call.ticket is not None:
+            # The number the agent typed, shown back to them (they know it; it is not a reveal).
+            number = customer_selectors.phone_shown(call.caller_number, reveal=True)
+            if call.ticket is not None and mode == forms.CALL_NEW_TICKET:
                 messages.success(
-                    request, _("通话已记录，工单 %(number)s 已创建") % {"number": call.ticket.number}
+                    request,
+                    _("通话（%(phone)s）已记录，工单 %(number)s 已创建")
+                    % {"phone": number, "number": call.ticket.number},
                 )
                 return redirect("ticket-detail", number=call.ticket.number)
-            messages.success(request, _("通话已记录"))
-            return redirect("ticket-calls")
+            if call.ticket is not None:
+                messages.success(
+                    request,
+                    _("通话（%(phone)s）已记录到工单 %(number)s")
+                    % {"phone": number, "number": call.ticket.number},
+                )
+                return redirect("ticket-detail", number=call.ticket.number)
+            messages.success(request, _("通话（%(phone)s）已记录") % {"phone": number})
+            return redirect(f"{reverse('ticket-calls')}?logged={call.pk}")
     category = console.category_by_code(post.get("category", ""))
     reveal = may_view_personal_data(request.user)
+    logged = forms.parse_int(request.GET.get("logged"))
     context = {
         # The agent who logged a call sees the number they typed; others see it as the policy says.
         "calls": [
@@ -897,6 +928,7 @@ def call_log(request: AuthedRequest) -> HttpResponse:
                 customer_selectors.phone_shown(
                     call.caller_number, reveal=reveal or call.agent_id == request.user.pk
                 ),
+                call.pk == logged,
             )
             for call in calls.recent_calls(request.user)
         ],
@@ -905,6 +937,14 @@ def call_log(request: AuthedRequest) -> HttpResponse:
         "fields": console.category_fields(category),
         "types": TicketType.choices,
         "priorities": Priority.choices,
+        "customer_kinds": CustomerKind.choices,
+        "ticket_modes": [
+            (forms.CALL_LOG_ONLY, _("只记录通话")),
+            (forms.CALL_NEW_TICKET, _("记录并新建工单")),
+            (forms.CALL_EXISTING_TICKET, _("记录到已有工单")),
+        ],
+        "ticket_mode": post.get("ticket_mode", forms.CALL_LOG_ONLY),
+        "may_add_customer": request.user.has_perm("customers.add_customer"),
         "values": post,
         "can_log": request.user.has_perm("tickets.add_calllog"),
         **_errors_context(error),

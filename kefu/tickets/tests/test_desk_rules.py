@@ -71,10 +71,12 @@ def candidates(make_user, team, other_team):
 
 
 @pytest.mark.parametrize("who", ["qa", "outsider", "inactive"])
+@pytest.mark.usefixtures("agent")
 def test_page_and_api_refuse_the_same_assignees_with_the_same_message(
-    who, candidates, as_agent, agent, api_as, ticket
+    who, candidates, as_agent, api_as, ticket
 ):
     user, message = candidates[who]
+    agent = as_agent.user
     before = _state(ticket)
 
     page = as_agent.post(
@@ -88,7 +90,9 @@ def test_page_and_api_refuse_the_same_assignees_with_the_same_message(
     assert _state(ticket) == before
 
 
-def test_the_page_offers_only_assignable_people(candidates, as_agent, agent, make_user, team, ticket):
+@pytest.mark.usefixtures("candidates")
+def test_the_page_offers_only_assignable_people(as_agent, make_user, team, ticket):
+    agent = as_agent.user
     teammate = make_user(Role.LEAD, username="lead", full_name="组长老赵")
     MembershipFactory(team=team, user=teammate)
 
