@@ -113,6 +113,7 @@ class Contact(models.Model):
     quiet_hours_start = models.TimeField(_("免打扰开始"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("免打扰结束"), null=True, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:

@@ -346,20 +346,28 @@ def contact_create(*, actor: Any, customer: Customer, data: ContactData) -> Cont
 
 
 @transaction.atomic
-def contact_update(*, actor: Any, contact: Contact, data: ContactData) -> Contact:
+def contact_update(*, actor: Any, contact: Contact, data: ContactData, version: int | None = None) -> Contact:
+    """Replace a contact's values. ``version`` (when given) must match the stored one, else 409."""
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if version is not None and version != locked.version:
+        raise Conflict(
+            _("联系人已被他人修改（当前版本 %(current)s，你的版本 %(yours)s），请核对后再保存")
+            % {"current": locked.version, "yours": version}
+        )
     values = validate_contact(data)
-    before = audit.snapshot(contact, CONTACT_FIELDS)
+    before = audit.snapshot(locked, CONTACT_FIELDS)
     for name, value in values.items():
-        setattr(contact, name, value)
-    if contact.is_primary:
-        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
-    contact.save()
-    changes = audit.diff(before, contact)
+        setattr(locked, name, value)
+    if locked.is_primary:
+        Contact.objects.filter(customer_id=locked.customer_id, is_primary=True).exclude(pk=locked.pk).update(
+            is_primary=False
+        )
+    changes = audit.diff(before, locked)
     if changes:
-        audit.record(actor=actor, action=AuditAction.UPDATE, obj=contact, changes=changes)
-    return contact
+        locked.version += 1
+        locked.save()
+        audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=changes)
+    return locked
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""Staff pages for customers: list and search, the customer page, import and export."""
+"""Staff pages for customers: list and search, the customer page, creating and editing customers and
+contacts, import and export."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.core.errors import KefuError, NotFound, TooManyRequests
+from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.pagination import Page
+from kefu.core.phones import display_phone
 from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
 from kefu.customers import exporting, importing, selectors, services
 from kefu.customers.access import access_customer, may_view_personal_data
-from kefu.customers.enums import CustomerKind, ImportMode, Tier
-from kefu.customers.models import Customer, ImportJob, Segment
+from kefu.customers.enums import ContactChannel, CustomerKind, ImportMode, Tier
+from kefu.customers.models import Contact, Customer, ImportJob, Segment
 from kefu.tickets import selectors as ticket_selectors
 from kefu.tickets.access import is_read_only_role, sees_every_ticket
 from kefu.tickets.enums import ACTIVE_CATEGORIES
@@ -154,7 +156,7 @@ def customer_import(request: AuthedRequest) -> HttpResponse:
         "customers/import.html",
         {
             "error_summary": errors["__all__"][0] if errors.get("__all__") else "",
-            "field_errors": {name: messages for name, messages in errors.items() if name != "__all__"},
+            "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
             "modes": ImportMode.choices,
             "selected_mode": mode if errors and mode in ImportMode.values else ImportMode.ALL_OR_NOTHING,
             "jobs": jobs,
@@ -194,3 +196,223 @@ def customer_export(request: AuthedRequest) -> HttpResponseBase:
     response = FileResponse(path.open("rb"), as_attachment=True, filename="customers.xlsx")
     path.unlink()
     return response
+
+
+# --- creating and editing customers and contacts ---------------------------------------------------
+
+_CONTACT_INPUTS = ("name", "title", "phone", "email", "wechat_id")
+# Contact values a viewer without personal-data access is never shown: their inputs start empty and
+# an empty one keeps the stored value.
+_PII_INPUTS = ("name", "phone", "email", "wechat_id")
+
+
+def _form_errors(exc: KefuError | None) -> dict[str, Any]:
+    if exc is None:
+        return {"error_summary": "", "field_errors": {}}
+    errors = form_errors(exc)
+    return {
+        "error_summary": errors["__all__"][0],
+        "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
+    }
+
+
+def _customer_form_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "tiers": Tier.choices,
+        "kinds": CustomerKind.choices,
+        "segments": Segment.objects.all(),
+        "channels": ContactChannel.choices,
+        **extra,
+    }
+
+
+def _contact_data(post: Any, *, prefix: str = "", current: Contact | None = None, reveal: bool = True) -> Any:
+    values = {name: post.get(f"{prefix}{name}", "").strip() for name in _CONTACT_INPUTS}
+    if current is not None and not reveal:
+        for name in _PII_INPUTS:
+            values[name] = values[name] or getattr(current, name)
+    return services.ContactData(
+        **values,
+        preferred_channel=post.get(f"{prefix}preferred_channel", ContactChannel.PHONE),
+        is_primary=post.get(f"{prefix}is_primary") == "1",
+    )
+
+
+@staff_view("customers.add_customer")
+def customer_new(request: AuthedRequest) -> HttpResponse:
+    post = request.POST
+    error: KefuError | None = None
+    if request.method == "POST":
+        contact_typed = any(post.get(f"contacts.0.{name}", "").strip() for name in _CONTACT_INPUTS)
+        try:
+            customer = services.customer_create(
+                actor=request.user,
+                name=post.get("name", ""),
+                kind=post.get("kind", CustomerKind.ORGANIZATION),
+                tier=post.get("tier", Tier.STANDARD),
+                segments=post.getlist("segments"),
+                province=post.get("province", ""),
+                city=post.get("city", ""),
+                address=post.get("address", ""),
+                contacts=[_contact_data(post, prefix="contacts.0.")] if contact_typed else [],
+            )
+        except ValidationFailed as exc:
+            error = exc
+        else:
+            messages.success(request, _("客户 %(name)s 已创建") % {"name": customer.name})
+            return redirect("customer-detail", public_id=customer.public_id)
+    context = _customer_form_context(
+        values=post,
+        chosen_segments=post.getlist("segments"),
+        **_form_errors(error),
+    )
+    return render(request, "customers/customer_new.html", context, status=422 if error else 200)
+
+
+_CUSTOMER_INPUTS = ("name", "kind", "tier", "province", "city", "address")
+
+
+@staff_view("customers.change_customer")
+def customer_edit(request: AuthedRequest, public_id: str) -> HttpResponse:
+    customer = selectors.customer_detail(request.user, public_id)
+    reveal = may_view_personal_data(request.user)
+    post = request.POST
+    error: KefuError | None = None
+    current: Customer | None = None
+    if request.method == "POST":
+        changes = {name: post.get(name, "") for name in _CUSTOMER_INPUTS}
+        if not reveal and not changes["address"].strip():
+            del changes["address"]  # never shown to this viewer: empty keeps it
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                version=_int(post.get("version")),
+                segments=post.getlist("segments"),
+                **changes,
+            )
+        except Conflict as exc:
+            error = exc
+            current = selectors.customer_detail(request.user, public_id)
+        except ValidationFailed as exc:
+            error = exc
+        else:
+            messages.success(request, _("客户资料已保存"))
+            return redirect("customer-detail", public_id=public_id)
+    if request.method == "POST":
+        values: Any = post
+        chosen = post.getlist("segments")
+    else:
+        values = {name: getattr(customer, name) for name in _CUSTOMER_INPUTS}
+        values["address"] = customer.address if reveal else ""
+        values["version"] = customer.version
+        chosen = [s.code for s in customer.segments.all()]
+    context = _customer_form_context(
+        customer=customer,
+        values=values,
+        chosen_segments=chosen,
+        masked_address="" if reveal else selectors.customer_address(customer, reveal=False),
+        # After a conflict: what is stored now, next to what the user typed; saving again overwrites it.
+        current=_customer_values(current, reveal=reveal) if current else None,
+        version=current.version if current else values.get("version", customer.version),
+        **_form_errors(error),
+    )
+    status = 409 if isinstance(error, Conflict) else 422 if error else 200
+    return render(request, "customers/customer_edit.html", context, status=status)
+
+
+def _customer_values(customer: Customer, *, reveal: bool) -> list[tuple[str, str]]:
+    """What is stored now, by label, for the conflict box."""
+    return [
+        (_("客户名称"), customer.name),
+        (_("类型"), str(customer.get_kind_display())),
+        (_("等级"), str(customer.get_tier_display())),
+        (_("细分"), _("、").join(str(s) for s in customer.segments.all())),
+        (_("省份"), customer.province),
+        (_("城市"), customer.city),
+        (_("地址"), selectors.customer_address(customer, reveal=reveal)),
+    ]
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _contact_of(customer: Customer, contact_id: str) -> Contact:
+    contact = customer.contacts.filter(public_id=contact_id).first()
+    if contact is None:
+        raise NotFound(_("联系人不存在"))
+    return contact
+
+
+@staff_view("customers.add_contact")
+def contact_new(request: AuthedRequest, public_id: str) -> HttpResponse:
+    customer = access_customer(request.user, public_id)
+    post = request.POST
+    error: KefuError | None = None
+    if request.method == "POST":
+        try:
+            services.contact_create(actor=request.user, customer=customer, data=_contact_data(post))
+        except ValidationFailed as exc:
+            error = exc
+        else:
+            messages.success(request, _("联系人已添加"))
+            return redirect("customer-detail", public_id=public_id)
+    context = _customer_form_context(
+        customer=customer, contact=None, values=post, masked={}, version="", **_form_errors(error)
+    )
+    return render(request, "customers/contact_form.html", context, status=422 if error else 200)
+
+
+@staff_view("customers.change_contact")
+def contact_edit(request: AuthedRequest, public_id: str, contact_id: str) -> HttpResponse:
+    customer = access_customer(request.user, public_id)
+    contact = _contact_of(customer, contact_id)
+    reveal = may_view_personal_data(request.user)
+    post = request.POST
+    error: KefuError | None = None
+    version = contact.version
+    if request.method == "POST":
+        try:
+            services.contact_update(
+                actor=request.user,
+                contact=contact,
+                data=_contact_data(post, current=contact, reveal=reveal),
+                version=_int(post.get("version")),
+            )
+        except Conflict as exc:
+            error = exc
+            contact.refresh_from_db()
+            version = contact.version  # saving again, having seen the conflict, overwrites
+        except ValidationFailed as exc:
+            error = exc
+            version = _int(post.get("version")) or version
+        else:
+            messages.success(request, _("联系人已保存"))
+            return redirect("customer-detail", public_id=public_id)
+    values: Any = post
+    if request.method != "POST":
+        values = {
+            name: getattr(contact, name) if reveal or name not in _PII_INPUTS else ""
+            for name in _CONTACT_INPUTS
+        }
+        values |= {
+            "preferred_channel": contact.preferred_channel,
+            "is_primary": "1" if contact.is_primary else "",
+        }
+        if reveal:
+            values["phone"] = display_phone(contact.phone)
+            services.record_pii_view(actor=request.user, customer=customer, contacts=[contact], where="web")
+    shown = selectors.contact_view(contact, reveal=False)
+    masked = {} if reveal else {name: getattr(shown, name) for name in _PII_INPUTS}
+    context = _customer_form_context(
+        customer=customer,
+        contact=contact,
+        values=values,
+        masked=masked,
+        version=version,
+        current=selectors.contact_view(contact, reveal=reveal) if isinstance(error, Conflict) else None,
+        **_form_errors(error),
+    )
+    status = 409 if isinstance(error, Conflict) else 422 if error else 200
+    return render(request, "customers/contact_form.html", context, status=status)
