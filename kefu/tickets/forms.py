@@ -176,7 +176,7 @@ def call_ticket_mode(data: QueryDict) -> str:
     if mode not in CALL_TICKET_MODES:
         raise ValidationFailed.for_field("ticket_mode", _("请选择是否建工单"))
     typed_new = any(data.get(name, "").strip() for name in _NEW_TICKET_INPUTS) or any(
-        value.strip() for key, value in data.items() if key.startswith("cf_")
+        str(data.get(key, "")).strip() for key in data if key.startswith("cf_")
     )
     if typed_new and mode != CALL_NEW_TICKET:
         raise ValidationFailed.for_field(

@@ -53,7 +53,7 @@ def _snapshot() -> list[Any]:
     ]
 
 
-def _audited(obj: Any, action: str) -> dict[str, Any]:
+def _audited(obj: Any, action: str) -> Any:
     return (
         AuditEvent.objects.filter(
             content_type__model=obj._meta.model_name, object_id=str(obj.pk), action=action

@@ -275,6 +275,7 @@ def test_split_page_offers_the_category_and_checks_its_required_fields(as_agent,
 
     assert done.status_code == 302
     new = Ticket.objects.get(subject="破损")
+    assert new.category is not None
     assert (new.category.code, new.custom_fields) == ("damage", LOGISTICS_FIELDS)
     assert Message.objects.get(pk=note.pk).ticket == new
 
@@ -311,7 +312,7 @@ def test_split_without_a_category_keeps_the_originals(api_as, agent, talkative):
 # --- reopening passes the lifecycle ------------------------------------------------------------------
 
 
-def _last_change(ticket: Ticket) -> dict[str, Any]:
+def _last_change(ticket: Ticket) -> Any:
     return (
         AuditEvent.objects.filter(content_type__model="ticket", object_id=str(ticket.pk), action="update")
         .latest("id")

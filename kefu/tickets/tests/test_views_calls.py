@@ -110,6 +110,7 @@ def test_an_unknown_caller_is_saved_as_a_new_customer_and_gets_a_ticket(as_agent
     customer = Customer.objects.get()
     contact = Contact.objects.get()
     call = CallLog.objects.get()
+    assert call.ticket is not None
     assert (customer.name, customer.kind) == ("王建国", "consumer")
     assert (contact.customer, contact.name, contact.phone) == (customer, "王建国", "+8613812345678")
     assert (call.customer, call.contact, call.ticket.customer, call.ticket.contact) == (
