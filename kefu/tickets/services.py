@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files import File
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -348,11 +348,12 @@ def _message_in_words(message: Message) -> str:
 
 def assignable_users(*, actor: Any, team: Team | None) -> QuerySet[User]:
     """The staff ``actor`` may assign a ticket of ``team`` to: active users of a role that handles
-    tickets, in that team — anyone of them when the ticket has no team or ``actor`` has a wide scope.
+    tickets, in that team — anyone of them when the ticket has no team or ``actor`` has a wide scope
+    (and ``actor`` themselves: :func:`assignee_errors` lets anyone take a ticket they may open).
     The console offers this list; :func:`assignee_errors` refuses the same people on every path."""
     users = User.objects.filter(is_active=True, role__in=HANDLING_ROLES)
     if team is not None and not has_wide_scope(actor):
-        users = users.filter(memberships__team=team)
+        users = users.filter(Q(pk__in=team.memberships.values("user_id")) | Q(pk=actor.pk))
     return users.order_by("full_name", "username")
 
 
@@ -365,7 +366,12 @@ def assignee_errors(*, actor: Any, team: Team | None, assignee: User) -> list[st
             _("%(name)s 的角色（%(role)s）不处理工单")
             % {"name": assignee, "role": assignee.get_role_display()}
         ]
-    if team is not None and not has_wide_scope(actor) and not assignee.memberships.filter(team=team).exists():
+    if (
+        team is not None
+        and assignee != actor  # taking a ticket one may open oneself (access decided that)
+        and not has_wide_scope(actor)
+        and not assignee.memberships.filter(team=team).exists()
+    ):
         return [_("%(name)s 不是“%(team)s”的成员") % {"name": assignee, "team": team}]
     return []
 

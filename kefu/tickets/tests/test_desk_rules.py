@@ -371,3 +371,20 @@ def test_the_agents_reopen_on_the_page_clears_the_resolution(as_agent, agent, te
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert (ticket.status_category, ticket.solution_summary, ticket.resolved_at) == ("open", "", None)
+
+
+def test_an_agent_may_take_a_ticket_that_goes_to_another_team(as_agent, agent, other_team):
+    from kefu.core import reference
+    from kefu.tickets.models import Category
+
+    Category.objects.filter(code="other").update(default_team=other_team)
+    reference.changed()
+
+    response = as_agent.post(
+        "/tickets/new/",
+        {"subject": "转运中心咨询", "type": "inquiry", "category": "other", "assign_to_me": "1"},
+    )
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.team, ticket.assignee) == (other_team, agent)
