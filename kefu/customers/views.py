@@ -261,8 +261,9 @@ def customer_new(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("客户 %(name)s 已创建") % {"name": customer.name})
             return redirect("customer-detail", public_id=customer.public_id)
+    defaults = {"kind": CustomerKind.ORGANIZATION, "tier": Tier.STANDARD}
     context = _customer_form_context(
-        values=post,
+        values=post if request.method == "POST" else defaults,
         chosen_segments=post.getlist("segments"),
         **_form_errors(error),
     )

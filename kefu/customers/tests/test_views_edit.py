@@ -290,3 +290,10 @@ def test_a_stale_contact_edit_is_a_conflict(as_role, customer):
     assert "139 0000 2222" in response.text
     assert response.context["version"] == 2
     assert _snapshot() == before
+
+
+def test_the_new_customer_form_starts_as_a_standard_organization(as_role):
+    page = as_role(Role.AGENT).get("/customers/new/").text
+
+    assert '<option value="standard" selected>' in page
+    assert '<option value="organization" selected>' in page
