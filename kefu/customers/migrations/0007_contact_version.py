@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0005_importjob_language'),
+        ('customers', '0006_portalaccount_api_access'),
     ]
 
     operations = [
