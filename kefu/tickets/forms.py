@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core.errors import ValidationFailed
 from kefu.core.pagination import keyset_page
 from kefu.tickets.enums import ACTIVE_CATEGORIES, FieldKind, StatusCategory
 from kefu.tickets.models import CustomField, Ticket
