@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0006_portalaccount_api_access'),
+        ('customers', '0007_importjob_checkpoint'),
     ]
 
     operations = [
