@@ -330,6 +330,12 @@ PAGES: dict[str, Free | Aim] = {
     "customers/<str:public_id>/": Aim({"public_id": CUSTOMER}),
     "customers/<str:public_id>/notes/": Aim({"public_id": CUSTOMER}, {"body": "备注"}),
     "customers/<str:public_id>/contacted/": Aim({"public_id": CUSTOMER}),
+    "customers/new/": Free("the new-customer form"),
+    "customers/<str:public_id>/edit/": Aim({"public_id": CUSTOMER}, {"name": "改名"}),
+    "customers/<str:public_id>/contacts/new/": Aim({"public_id": CUSTOMER}, {"name": "新联系人"}),
+    "customers/<str:public_id>/contacts/<str:contact_id>/edit/": Aim(
+        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名"}
+    ),
     "tickets/": Free("the queue", SEARCH),
     "tickets/bulk/": Free("names tickets in the body: see PAGE_BODY_AIMS"),
     "tickets/counts/": Free("queue counts"),
