@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0007_importjob_checkpoint'),
+        ('customers', '0008_reveal_contact_phone_permission'),
     ]
 
     operations = [
