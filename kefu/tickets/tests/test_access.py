@@ -197,3 +197,17 @@ def test_may_see_and_users_who_may_see(make_user, elsewhere, outsider):
     assert may_see(member, ticket)
     assert not may_see(outsider, ticket)
     assert users_who_may_see(ticket, [outsider, manager, portal_of_another_org, member]) == [manager, member]
+
+
+@pytest.mark.parametrize("relation", ["assignee", "watcher", "account agent", "work order owner"])
+def test_a_user_of_no_team_sees_what_they_are_related_to(relation, make_user, elsewhere, outsider):
+    # given an agent of no team (whose scope is only the personal sets) and a ticket of another team
+    ticket = new_ticket(team=elsewhere, customer=new_customer(), subject=SUBJECT)
+    new_ticket(team=elsewhere, customer=new_customer(), subject=SUBJECT)
+    agent = make_user(Role.AGENT, username="li.si")
+    assert _sees_everywhere(agent, ticket) == UNSEEN
+
+    _relate(relation, agent, ticket)
+
+    assert _sees_everywhere(agent, ticket) == SEEN
+    assert _sees_everywhere(outsider, ticket) == UNSEEN
