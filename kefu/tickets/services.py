@@ -449,9 +449,9 @@ def ticket_create(
     whose rule it matches. Checks and reads come first, outside the write transaction: on SQLite that
     transaction holds the database's write lock, so it holds only the writes.
 
-    Staff choose a team among :func:`movable_teams` and an assignee among :func:`assignable_users`;
-    a portal user only what :func:`customer_ticket_errors` allows. A ticket continuing ``origin`` (a
-    split, a follow-up) keeps its team and assignee: those were not chosen now."""
+    Staff file it for any team and assign it among :func:`assignable_users`; a portal user sets only
+    what :func:`customer_ticket_errors` allows. A ticket continuing ``origin`` (a split, a follow-up)
+    keeps its assignee: that was not chosen now."""
     errors: dict[str, list[str]] = {}
     subject = data.subject.strip()
     if not subject:
@@ -484,7 +484,9 @@ def ticket_create(
             _handling_errors(
                 actor=actor,
                 team=data.team or (data.category.default_team if data.category else None),
-                team_chosen=data.team is not None and data.team != getattr(origin, "team", None),
+                # A new ticket may be filed for any team: its creator keeps seeing it (access.reach).
+                # Moving an existing ticket is what movable_teams limits.
+                team_chosen=False,
                 assignee=data.assignee if data.assignee != getattr(origin, "assignee", None) else None,
             )
         )
