@@ -21,7 +21,7 @@ from kefu.demo.bulk import _waybill
 from kefu.demo.people import DEMO_TEAM, PORTAL_USERNAME
 from kefu.demo.stories import COLD_CHAIN, Story, make_story, story_fields
 from kefu.tickets import calls, collaboration, services
-from kefu.tickets.enums import AuthorKind, CallOutcome, Department, LinkKind, Visibility
+from kefu.tickets.enums import AuthorKind, CallOutcome, Department, LinkKind, TicketType, Visibility
 from kefu.tickets.models import Category, CustomField, Subtask, Ticket
 
 # The Zhengzhou outage of the problem scene: a rainstorm stops the sorting lines of the hub every trunk
@@ -50,6 +50,14 @@ class _Scene:
         self.lead: User = staff["demo_lead"]
         self.made = 0
 
+    def _team_of(self, actor: User) -> Team | None:
+        """The demo team, or for a staff member outside it their own team (staff may only hand a ticket
+        to a team they are in)."""
+        if actor.memberships.filter(team=self.team).exists():
+            return self.team
+        membership = actor.memberships.select_related("team").first()
+        return membership.team if membership else None
+
     def open(
         self,
         story: Story,
@@ -63,6 +71,7 @@ class _Scene:
         priority: str = "normal",
     ) -> tuple[Ticket, str]:
         waybill = waybill or _waybill(self.rng)
+        by_customer = author_kind == AuthorKind.CUSTOMER
         ticket = services.ticket_create(
             actor=actor,
             author_kind=author_kind,
@@ -70,18 +79,28 @@ class _Scene:
                 subject=story.subject,
                 description=story.description,
                 channel=channel,
-                type=story.type,
+                type=TicketType.COMPLAINT
+                if by_customer and story.type not in services.CUSTOMER_TYPES
+                else story.type,
                 category=category(story.category),
                 priority=priority,
                 customer=customer,
                 contact=primary(customer),
-                team=self.team,
+                team=None if by_customer else self._team_of(actor),
                 assignee=assignee,
                 custom_fields=story_fields(story, field_specs(story.category)),
-                tags=list(story.tags[:1]),
+                tags=[] if by_customer else list(story.tags[:1]),
                 waybills=[waybill],
             ),
         )
+        if by_customer:  # a customer files a complaint with no team or tags; the lead triages it
+            ticket = services.ticket_update(
+                actor=self.lead,
+                ticket=ticket,
+                version=None,
+                changes={"team": self.team, "type": story.type},
+                add_tags=list(story.tags[:1]),
+            )
         self.made += 1
         return ticket, waybill
 
@@ -394,7 +413,9 @@ def _problem(scene: _Scene, vips: list[Customer]) -> None:
             via=OUTAGE_CITY,
             node="干线运输",
         )
-        owner = customer.account_agent if customer.account_agent else scene.agent
+        owner = customer.account_agent or scene.agent
+        if scene._team_of(owner) != scene.team:  # the lead links only incidents their team can see
+            owner = scene.agent
         ticket, _ = scene.open(story, customer=customer, actor=owner, channel="phone", assignee=owner)
         scene.say(ticket, story, 1, agent=owner)
         incidents.append(ticket)
