@@ -69,6 +69,7 @@ NOT_PAGES = {
     "portal-ticket-attachment": "a file download",
     "customer-add-note": "POST only",
     "customer-mark-contacted": "POST only",
+    "ticket-reveal-phone": "POST only (a GET goes back to the ticket page)",
     "customer-export": "a spreadsheet download",
     "healthz": "JSON for load balancers",
     "api-docs": "a redirect to the API documentation",
@@ -209,6 +210,15 @@ def staff_urls(user: User) -> list[str]:
     customer = Customer.objects.exclude(tickets=None).order_by("id").first()
     if customer is not None:
         urls.append(f"/customers/{customer.public_id}/")
+        if user.has_perm("customers.change_customer"):
+            urls.append(f"/customers/{customer.public_id}/edit/")
+        if user.has_perm("customers.add_contact"):
+            urls.append(f"/customers/{customer.public_id}/contacts/new/")
+        contact = customer.contacts.order_by("id").first()
+        if contact is not None and user.has_perm("customers.change_contact"):
+            urls.append(f"/customers/{customer.public_id}/contacts/{contact.public_id}/edit/")
+    if user.has_perm("customers.add_customer"):
+        urls.append("/customers/new/")
     if user.has_perm("customers.import_customers"):
         urls.append("/customers/import/")
         job = ImportJob.objects.filter(created_by=user).first()
