@@ -79,7 +79,10 @@ def decode_time_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise _invalid_cursor() from None
     if at.tzinfo is None:  # we only ever write aware timestamps: a naive one was made up
         raise _invalid_cursor()
-    return at, last_id
+    try:  # in UTC: PostgreSQL refuses offsets beyond ±15:59, which Python accepts
+        return at.astimezone(dt.UTC), last_id
+    except OverflowError:
+        raise _invalid_cursor() from None
 
 
 def keyset_page(

@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from kefu.core.errors import ValidationFailed
 from kefu.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kefu.tickets import selectors
 from kefu.tickets.enums import Channel, CloseReason, Priority, StatusCategory, TicketType
@@ -17,11 +19,18 @@ from kefu.tickets.waybills import waybill_clean
 # --- input schemas --------------------------------------------------------------------------------
 
 
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """A query string may carry a naive time: read it in the site's time zone."""
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value)
-    return value
+def aware(value: dt.datetime | None, *, field: str) -> dt.datetime | None:
+    """A query string's time in UTC; a naive one is read in the site's time zone. Offsets Python
+    accepts but PostgreSQL does not (beyond ±15:59), and instants outside the calendar once moved
+    to UTC, are refused as the named field's error."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed.for_field(field, _("时间超出可处理的范围")) from None
 
 
 class Strict(Schema):
@@ -135,8 +144,8 @@ class TicketQuery(Schema):
             assignee=self.assignee,
             team=self.team,
             tags=self.tags,
-            created_from=aware(self.created_from),
-            created_to=aware(self.created_to),
+            created_from=aware(self.created_from, field="created_from"),
+            created_to=aware(self.created_to, field="created_to"),
             q=self.q,
             waybill=waybill_clean(self.waybill, field="waybill") if self.waybill.strip() else "",
         )

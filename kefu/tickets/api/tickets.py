@@ -81,7 +81,7 @@ def ticket_changes(request: HttpRequest, query: Query[ChangesQuery]) -> dict[str
     ``has_more`` is false and ``next_cursor`` still marks where the next poll resumes. A ticket changed
     again after you read it comes back later with its new state. A change is listed once it is
     ``KEFU_CHANGES_SETTLE_SECONDS`` (10) old, so none is skipped while its transaction commits."""
-    since = aware(query.since)
+    since = aware(query.since, field="since")
     tickets = selectors.ticket_changes(request.user, since=since)
     page = keyset_page(tickets, cursor=query.cursor, limit=query.limit, by="updated_at", descending=False)
     portal = is_portal(request.user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -630,6 +631,33 @@ def test_invalid_cursor_is_422(api_as, agent, cursor):
 
     assert response.status_code == 422
     assert response.json()["fields"] == {"cursor": ["分页游标无效"]}
+
+
+@pytest.mark.parametrize(
+    ("since", "cursor_at"),
+    [
+        ("1719-04-19T11:15:58+17:42", None),  # an offset PostgreSQL refuses
+        ("0001-01-01T00:00:00+08:00", None),  # before year 1 once in UTC
+        (
+            "2000-01-01T00:00:00Z",
+            dt.datetime(1719, 4, 19, 11, 15, tzinfo=dt.timezone(dt.timedelta(hours=17))),
+        ),
+        ("2000-01-01T00:00:00Z", dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))),
+    ],
+)
+def test_changes_feed_times_at_the_edges_are_answered_not_500(api_as, agent, since, cursor_at):
+    client = api_as(agent)
+    url = f"/tickets/changes?since={quote(since)}"
+    if cursor_at is not None:
+        url += f"&cursor={encode_time_cursor(cursor_at, 1)}"
+
+    response = client.get(url)
+
+    if since.startswith("0001") or (cursor_at is not None and cursor_at.year == 1):
+        assert response.status_code == 422
+        assert set(response.json()["fields"]) == {"cursor" if cursor_at else "since"}
+    else:
+        assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
