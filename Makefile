@@ -22,6 +22,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy kefu bench conftest.py
+	$(BIN)/lint-imports
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=kefu.settings
 
 test: setup lint

@@ -17,11 +17,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
+    path("", include("kefu.home.urls")),
     path("", include("kefu.accounts.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
     path("portal/tickets/", include("kefu.tickets.portal_urls")),
-    path("portal/", include("kefu.customers.portal_urls")),
 ]
 
 if settings.DEBUG:

@@ -5,7 +5,6 @@ from kefu.accounts import views
 from kefu.accounts.lockout import LoginForm
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
@@ -13,5 +12,4 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/availability/", views.set_availability, name="set-availability"),
-    path("teams/", views.team_list, name="team-list"),
 ]

@@ -9,16 +9,6 @@ from django.http import HttpRequest
 from kefu.core import notifications
 
 
-def navigation(request: HttpRequest) -> dict[str, Any]:
-    """What the top bar shows: the signed-in user's role and the sections they may open."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav": []}
-    from kefu.accounts.navigation import sections_for
-
-    return {"nav": sections_for(user)}
-
-
 class Bell:
     """The top bar's notification bell. The count is read only when a page shows the bell (htmx
     fragments do not), in one bounded query (``notifications.unread_count``)."""

@@ -12,7 +12,7 @@ from kefu.core import notifications
 from kefu.core.context_processors import Bell
 from kefu.core.errors import NotFound
 from kefu.core.models import Notification
-from kefu.core.web import AuthedRequest, staff_view
+from kefu.core.web import staff_view
 
 
 def _database_answers() -> None:
@@ -83,7 +83,7 @@ def notification_bell(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def notification_list(request: AuthedRequest) -> HttpResponse:
+def notification_list(request: HttpRequest) -> HttpResponse:
     """The latest notifications; ``?panel=1`` is the bell's drop-down (the latest few)."""
     panel = request.GET.get("panel") == "1"
     items = notifications.recent_for(request.user, limit=8 if panel else notifications.LIST_SIZE)
@@ -93,7 +93,7 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 @staff_view()
-def notification_read(request: AuthedRequest, notification_id: int) -> HttpResponse:
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one read; with ``open``, go where it points (its stored link, never one from the form)."""
     notification = notifications.notification_mark_read(user=request.user, notification_id=notification_id)
     if notification is None:
@@ -109,7 +109,7 @@ def notification_read(request: AuthedRequest, notification_id: int) -> HttpRespo
 
 @require_POST
 @staff_view()
-def notification_read_all(request: AuthedRequest) -> HttpResponse:
+def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notifications.notifications_mark_all_read(user=request.user)
     messages.success(request, _("已将 %(count)s 条通知标为已读") % {"count": count})
     return redirect("notification-list")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FieldDoesNotExist
@@ -24,17 +24,7 @@ from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.phones import display_phone
 
-if TYPE_CHECKING:
-    from kefu.accounts.models import User
-
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
-
-
-class AuthedRequest(HttpRequest):
-    """The request a ``staff_view``/``portal_view`` sees: signed in, with django-htmx's details."""
-
-    user: User
-    htmx: Any
 
 
 def staff_view(perm: str | None = None) -> Callable[[View], View]:

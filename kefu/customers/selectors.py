@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.enums import Role
+from kefu.accounts.models import User
 from kefu.core.audit import events_for
 from kefu.core.errors import ValidationFailed
 from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
@@ -19,7 +22,7 @@ from kefu.core.phones import display_phone, normalize_phone
 from kefu.core.ratelimit import limit_user
 from kefu.customers import services
 from kefu.customers.access import may_view_personal_data, visible_customers
-from kefu.customers.enums import CustomerKind
+from kefu.customers.enums import CustomerKind, Tier
 from kefu.customers.models import Contact, Customer
 
 # Prefix matches are written as ranges so both SQLite and PostgreSQL use the btree index
@@ -280,4 +283,51 @@ def customer_detail(user: Any, public_id: str) -> Customer:
 def customer_history(customer: Customer, *, limit: int = 100) -> list[AuditEvent]:
     return list(
         events_for(customer, related=list(customer.contacts.all()) + list(customer.notes.all()))[:limit]
+    )
+
+
+# --- account agents and first contacts (the role home pages and the team board) ----------------------
+
+
+def first_contacts_due(
+    *, agents: QuerySet[User] | list[User] | None = None, limit: int = 20
+) -> QuerySet[Customer]:
+    """Assigned customers not yet contacted, soonest deadline first."""
+    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(
+        first_contact_due_at=None
+    )
+    if agents is not None:
+        queryset = queryset.filter(account_agent__in=agents)
+    return queryset.select_related("account_agent").order_by("first_contact_due_at", "id")[:limit]
+
+
+def first_contact_counts(*, agents: Any = None) -> dict[str, int]:
+    now = timezone.now()
+    queryset = Customer.objects.filter(is_active=True, first_contacted_at=None).exclude(
+        first_contact_due_at=None
+    )
+    if agents is not None:
+        queryset = queryset.filter(account_agent__in=agents)
+    return queryset.aggregate(
+        pending=Count("id"), overdue=Count("id", filter=Q(first_contact_due_at__lt=now))
+    )
+
+
+def customer_counts() -> dict[str, int]:
+    return Customer.objects.filter(is_active=True).aggregate(
+        total=Count("id"),
+        vip=Count("id", filter=Q(tier=Tier.VIP)),
+        core=Count("id", filter=Q(tier=Tier.CORE)),
+        standard=Count("id", filter=Q(tier=Tier.STANDARD)),
+        unassigned=Count("id", filter=Q(account_agent=None)),
+    )
+
+
+def agent_load() -> QuerySet[User]:
+    """Agents with their number of account customers (the team board, a manager's home)."""
+    return (
+        User.objects.filter(role=Role.AGENT, is_active=True)
+        .annotate(customers=Count("account_customers", filter=Q(account_customers__is_active=True)))
+        .prefetch_related("skills")
+        .order_by("-customers", "full_name")
     )

@@ -14,21 +14,19 @@ from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.pagination import Page
 from kefu.core.phones import display_phone
-from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
+from kefu.core.web import audit_for_display, form_errors, staff_view
+from kefu.customers import cards as customer_cards
 from kefu.customers import exporting, importing, selectors, services
 from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import ContactChannel, CustomerKind, ImportMode, Tier
 from kefu.customers.models import Contact, Customer, ImportJob, Segment
-from kefu.tickets import selectors as ticket_selectors
-from kefu.tickets.access import is_read_only_role, sees_every_ticket
-from kefu.tickets.enums import ACTIVE_CATEGORIES
 
 
 @staff_view("customers.view_customer")
@@ -90,20 +88,7 @@ def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         services.record_pii_view(actor=request.user, customer=customer, contacts=contacts, where="web")
     history = Paginator(selectors.customer_history(customer), 25).get_page(request.GET.get("page"))
     history.object_list = audit_for_display(history.object_list, reveal=reveal)
-    tickets: dict[str, Any] | None = None
-    if request.user.has_perm("tickets.view_ticket"):
-        # Both reads go through the tickets' selectors, so the card shows only what the queue would.
-        open_filter = ticket_selectors.TicketFilters(
-            customer=customer.public_id, status_category=list(ACTIVE_CATEGORIES)
-        )
-        tickets = {
-            "recent": list(ticket_selectors.customer_recent_tickets(request.user, customer.pk)),
-            "open_count": ticket_selectors.ticket_list(request.user, filters=open_filter).count(),
-            "queue_query": urlencode({"queue": "all", "customer": customer.public_id}),
-            "may_create": request.user.has_perm("tickets.add_ticket") and not is_read_only_role(request.user),
-            # Without the wide scope an empty card says "none you may see", not "none".
-            "sees_all": sees_every_ticket(request.user),
-        }
+    cards, card_context = customer_cards.cards_for(request.user, customer)
     return render(
         request,
         "customers/detail.html",
@@ -114,7 +99,8 @@ def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
             "revealed": reveal,
             "history": history,
             "notes": customer.notes.all(),
-            "tickets": tickets,
+            "cards": cards,
+            **card_context,
         },
     )
 

@@ -11,7 +11,11 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from kefu.core import reference
+        from kefu.customers import cards
+        from kefu.tickets import selectors
         from kefu.tickets.models import Category, CustomField, IncidentRule, Status
+
+        cards.register(name="tickets", template="tickets/_customer_card.html", build=selectors.customer_card)
 
         # What services cache between requests (kefu.core.reference): a change invalidates it.
         for model in (Category, CustomField, Status, IncidentRule):

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, ValidationFailed
-from kefu.core.web import AuthedRequest, form_errors, portal_view
+from kefu.core.web import form_errors, portal_view
 from kefu.tickets import console, forms, selectors, services, waybills
 from kefu.tickets.access import access_ticket
 from kefu.tickets.enums import (

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
-from kefu.core.web import AuthedRequest, staff_view
+from kefu.core.web import staff_view
 from kefu.tickets import collaboration, console, forms, selectors, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import StatusCategory

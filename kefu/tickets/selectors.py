@@ -11,13 +11,22 @@ from typing import Any
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import Tier
 from kefu.customers.models import Customer
 from kefu.tickets import text, waybills
-from kefu.tickets.access import InIds, access_ticket, reach, team_ids, visible_tickets
+from kefu.tickets.access import (
+    InIds,
+    access_ticket,
+    is_read_only_role,
+    reach,
+    sees_every_ticket,
+    team_ids,
+    visible_tickets,
+)
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, SubtaskStatus, Visibility
 from kefu.tickets.models import Message, Subtask, Ticket
 
@@ -391,3 +400,19 @@ def customer_recent_tickets(
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude)
     return queryset.order_by("-created_at")[:limit]
+
+
+def customer_card(user: Any, customer: Customer) -> dict[str, Any] | None:
+    """The tickets' card on the customer page (``kefu.customers.cards``), for viewers who may see
+    tickets: the latest and the number open, read like the queue reads them."""
+    if not user.has_perm("tickets.view_ticket"):
+        return None
+    open_filter = TicketFilters(customer=customer.public_id, status_category=list(ACTIVE_CATEGORIES))
+    return {
+        "recent": list(customer_recent_tickets(user, customer.pk)),
+        "open_count": ticket_list(user, filters=open_filter).count(),
+        "queue_query": urlencode({"queue": "all", "customer": customer.public_id}),
+        "may_create": user.has_perm("tickets.add_ticket") and not is_read_only_role(user),
+        # Without the wide scope an empty card says "none you may see", not "none".
+        "sees_all": sees_every_ticket(user),
+    }

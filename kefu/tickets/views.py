@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.models import AuditAction
-from kefu.core.web import AuthedRequest, audit_for_display, form_errors, staff_view
+from kefu.core.web import audit_for_display, form_errors, staff_view
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers

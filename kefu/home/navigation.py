@@ -1,7 +1,10 @@
-"""The sections each role sees in the top bar (the server checks permissions again on every page)."""
+"""The top bar: the sections each role sees (the server checks permissions again on every page)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -28,3 +31,11 @@ def sections_for(user: User) -> list[dict[str, str]]:
     if user.is_staff:
         sections.append({"label": _("系统配置"), "url": reverse("admin:index")})
     return sections
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the signed-in user's sections (none when signed out)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    return {"nav": sections_for(user)}
