@@ -1,6 +1,6 @@
 """Keyset (cursor) pagination: pages stay as fast at row 1,000,000 as at row 1.
 
-Two keysets share one cursor format (an opaque, url-safe base64 JSON object):
+The one paginator of every list, page and API (:func:`keyset_page`). Two keysets share one cursor format (an opaque, url-safe base64 JSON object):
 
 - by primary key, newest first or oldest first (:func:`keyset_page`): ``{"id": 42}``;
 - by a timestamp with the primary key as tie-breaker, either direction (:func:`keyset_page` with
@@ -14,6 +14,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -85,6 +86,12 @@ def decode_time_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise _invalid_cursor() from None
 
 
+def keyset_order(queryset: QuerySet[M], *, by: str | None = None, descending: bool = True) -> QuerySet[M]:
+    """``queryset`` in the order :func:`keyset_page` reads it: by primary key, or by ``(by, pk)``."""
+    sign = "-" if descending else ""
+    return queryset.order_by(*([f"{sign}pk"] if by is None else [f"{sign}{by}", f"{sign}pk"]))
+
+
 def keyset_page(
     queryset: QuerySet[M],
     *,
@@ -92,29 +99,43 @@ def keyset_page(
     limit: int = DEFAULT_LIMIT,
     by: str | None = None,
     descending: bool = True,
+    any_of: Callable[[], Sequence[Q]] | None = None,
 ) -> Page[M]:
     """One page; ``cursor`` is the opaque value of the previous page's ``next_cursor``.
 
     Without ``by``: by primary key, newest first or, with ``descending=False``, oldest first. With ``by`` (a non-null datetime column such as
     ``updated_at``): ordered by ``(by, pk)``, newest first or, with ``descending=False``, oldest first —
     an index on ``(by, id)`` serves it. A row whose ``by`` changes between two pages moves in the order:
-    it may then show up again (oldest first: it moved behind the cursor) or not at all on this walk."""
+    it may then show up again (oldest first: it moved behind the cursor) or not at all on this walk.
+
+    With ``any_of`` (called once ``cursor`` and ``limit`` are known to be valid, so a bad request costs
+    nothing: it returns conditions, any of which a row must meet): each condition is asked separately for
+    its first ``limit + 1`` keys after the cursor, and the page is the first of their union, read in one
+    more query — each condition then runs on its own index instead of one ``OR`` that neither SQLite
+    nor PostgreSQL plans well (the customer search; docs/performance.md)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.for_field("limit", _("limit 必须在 1 到 %(max)s 之间") % {"max": MAX_LIMIT})
-    sign = "-" if descending else ""
     after = "lt" if descending else "gt"
-    if by is None:
-        queryset = queryset.order_by(f"{sign}pk")
-        if cursor:
-            queryset = queryset.filter(**{f"pk__{after}": decode_cursor(cursor)})
+    queryset = keyset_order(queryset, by=by, descending=descending)
+    if cursor and by is None:
+        queryset = queryset.filter(**{f"pk__{after}": decode_cursor(cursor)})
+    elif cursor and by is not None:
+        at, last_id = decode_time_cursor(cursor)
+        queryset = queryset.filter(Q(**{f"{by}__{after}": at}) | Q(**{by: at, f"pk__{after}": last_id}))
+    if any_of is None:
+        rows = list(queryset[: limit + 1])
+        has_more = len(rows) > limit
+        rows = rows[:limit]
     else:
-        queryset = queryset.order_by(f"{sign}{by}", f"{sign}pk")
-        if cursor:
-            at, last_id = decode_time_cursor(cursor)
-            queryset = queryset.filter(Q(**{f"{by}__{after}": at}) | Q(**{by: at, f"pk__{after}": last_id}))
-    rows = list(queryset[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+        keys: set[tuple[Any, ...]] = set()
+        key_fields = ["pk"] if by is None else [by, "pk"]
+        for condition in any_of():
+            keys.update(
+                queryset.filter(condition).prefetch_related(None).values_list(*key_fields)[: limit + 1]
+            )
+        first = sorted(keys, reverse=descending)[: limit + 1]
+        has_more = len(first) > limit
+        rows = list(queryset.filter(pk__in=[key[-1] for key in first[:limit]])) if first else []
     if not (has_more and rows):
         return Page(items=rows, next_cursor=None)
     last = rows[-1]

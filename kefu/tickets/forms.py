@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import ValidationFailed
-from kefu.core.pagination import keyset_page
+from kefu.core.pagination import keyset_order, keyset_page
 from kefu.tickets.enums import ACTIVE_CATEGORIES, FieldKind, StatusCategory
 from kefu.tickets.models import CustomField, Ticket
 from kefu.tickets.selectors import TicketFilters
@@ -115,8 +115,7 @@ def parse_sort(value: str) -> str:
 def ordered(queryset: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     """``queryset`` in ``sort`` order, as ``page_of`` reads it (for plans and benchmarks)."""
     by, descending = SORTS[parse_sort(sort)]
-    sign = "-" if descending else ""
-    return queryset.order_by(*([f"{sign}pk"] if by is None else [f"{sign}{by}", f"{sign}pk"]))
+    return keyset_order(queryset, by=by, descending=descending)
 
 
 def page_of(
