@@ -69,11 +69,15 @@ def portal_view(view: View) -> View:
     return wrapper  # type: ignore[return-value]
 
 
-def form_errors(exc: KefuError) -> dict[str, list[str]]:
-    """A service error as ``{field: [messages]}`` for a template (``__all__`` for the summary)."""
+def form_errors(exc: KefuError | None) -> dict[str, Any]:
+    """A service error as every form's template reads it: ``error_summary`` (the message, or the
+    error's ``__all__``) and ``field_errors`` (``{field: [messages]}``); both empty for ``None``, a form
+    not sent yet or sent without error."""
+    if exc is None:
+        return {"error_summary": "", "field_errors": {}}
     fields = dict(getattr(exc, "fields", {}) or {})
-    fields.setdefault("__all__", [exc.message])
-    return fields
+    summary = fields.pop("__all__", None) or [exc.message]
+    return {"error_summary": summary[0], "field_errors": fields}
 
 
 # Personal data inside audit-event changes, per (app_label, model): field → how to mask it. The history

@@ -126,14 +126,14 @@ def customer_mark_contacted(request: AuthedRequest, public_id: str) -> HttpRespo
 
 @staff_view("customers.import_customers")
 def customer_import(request: AuthedRequest) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
+    error: KefuError | None = None
     mode = request.POST.get("mode", ImportMode.ALL_OR_NOTHING)
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
             job = importing.import_job_create(actor=request.user, upload=upload, mode=mode)
         except KefuError as exc:
-            errors = form_errors(exc)
+            error = exc
         else:
             return redirect("customer-import-job", job_id=job.public_id)
     jobs = ImportJob.objects.filter(created_by=request.user)[:10]
@@ -141,15 +141,14 @@ def customer_import(request: AuthedRequest) -> HttpResponse:
         request,
         "customers/import.html",
         {
-            "error_summary": errors["__all__"][0] if errors.get("__all__") else "",
-            "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
+            **form_errors(error),
             "modes": ImportMode.choices,
-            "selected_mode": mode if errors and mode in ImportMode.values else ImportMode.ALL_OR_NOTHING,
+            "selected_mode": mode if error and mode in ImportMode.values else ImportMode.ALL_OR_NOTHING,
             "jobs": jobs,
             "max_mb": settings.KEFU_IMPORT_MAX_BYTES // (1024 * 1024),
             "columns": importing.COLUMNS,
         },
-        status=422 if errors else 200,
+        status=422 if error else 200,
     )
 
 
@@ -190,16 +189,6 @@ _CONTACT_INPUTS = ("name", "title", "phone", "email", "wechat_id")
 # Contact values a viewer without personal-data access is never shown: their inputs start empty and
 # an empty one keeps the stored value.
 _PII_INPUTS = ("name", "phone", "email", "wechat_id")
-
-
-def _form_errors(exc: KefuError | None) -> dict[str, Any]:
-    if exc is None:
-        return {"error_summary": "", "field_errors": {}}
-    errors = form_errors(exc)
-    return {
-        "error_summary": errors["__all__"][0],
-        "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
-    }
 
 
 def _customer_form_context(**extra: Any) -> dict[str, Any]:
@@ -251,7 +240,7 @@ def customer_new(request: AuthedRequest) -> HttpResponse:
     context = _customer_form_context(
         values=post if request.method == "POST" else defaults,
         chosen_segments=post.getlist("segments"),
-        **_form_errors(error),
+        **form_errors(error),
     )
     return render(request, "customers/customer_new.html", context, status=422 if error else 200)
 
@@ -302,7 +291,7 @@ def customer_edit(request: AuthedRequest, public_id: str) -> HttpResponse:
         # After a conflict: what is stored now, next to what the user typed; saving again overwrites it.
         current=_customer_values(current, reveal=reveal) if current else None,
         version=current.version if current else values.get("version", customer.version),
-        **_form_errors(error),
+        **form_errors(error),
     )
     status = 409 if isinstance(error, Conflict) else 422 if error else 200
     return render(request, "customers/customer_edit.html", context, status=status)
@@ -346,7 +335,7 @@ def contact_new(request: AuthedRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("联系人已添加"))
             return redirect("customer-detail", public_id=public_id)
     context = _customer_form_context(
-        customer=customer, contact=None, values=post, masked={}, version="", **_form_errors(error)
+        customer=customer, contact=None, values=post, masked={}, version="", **form_errors(error)
     )
     return render(request, "customers/contact_form.html", context, status=422 if error else 200)
 
@@ -399,7 +388,7 @@ def contact_edit(request: AuthedRequest, public_id: str, contact_id: str) -> Htt
         masked=masked,
         version=version,
         current=selectors.contact_view(contact, reveal=reveal) if isinstance(error, Conflict) else None,
-        **_form_errors(error),
+        **form_errors(error),
     )
     status = 409 if isinstance(error, Conflict) else 422 if error else 200
     return render(request, "customers/contact_form.html", context, status=status)

@@ -25,16 +25,6 @@ from kefu.tickets.models import Ticket
 from kefu.tickets.views import attachment_response
 
 
-def _errors(exc: KefuError | None) -> dict[str, object]:
-    if exc is None:
-        return {"error_summary": "", "field_errors": {}}
-    errors = form_errors(exc)
-    return {
-        "error_summary": errors["__all__"][0],
-        "field_errors": {k: v for k, v in errors.items() if k != "__all__"},
-    }
-
-
 @portal_view
 def portal_ticket_list(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "")
@@ -71,7 +61,7 @@ def _detail(request: AuthedRequest, ticket: Ticket, *, status: int = 200, **extr
         ],
         "draft": "",
         "action": "",
-        **_errors(None),
+        **form_errors(None),
     }
     context.update(extra)
     return render(request, "tickets/portal_detail.html", context, status=status)
@@ -126,7 +116,7 @@ def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> Ht
             status=422,
             draft=request.POST.get("body", ""),
             action=action,
-            **_errors(exc),
+            **form_errors(exc),
         )
     messages.success(request, done)
     return redirect("portal-ticket-detail", number=result.number if result else number)
@@ -172,7 +162,7 @@ def portal_ticket_new(request: AuthedRequest) -> HttpResponse:
             "fields": fields,
             "values": post,
             "types": [(v, label) for v, label in TicketType.choices if v not in ("claim", "exception")],
-            **_errors(error),
+            **form_errors(error),
         },
         status=422 if error else 200,
     )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
-from kefu.core.web import staff_view
+from kefu.core.web import form_errors, staff_view
 from kefu.tickets import collaboration, console, forms, selectors, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import StatusCategory
@@ -223,14 +223,14 @@ def problem_action(request: AuthedRequest, number: str, op: str) -> HttpResponse
 
 def _refused(request: AuthedRequest, number: str, op: str, exc: KefuError) -> HttpResponse:
     # Imported here: views imports this module for the ticket page's context.
-    from kefu.tickets.views import _detail_context, _errors_context
+    from kefu.tickets.views import _detail_context
 
     context = _detail_context(
         request,
         selectors.ticket_detail(request.user, number),
         problem_op=op,
         problem_values=request.POST,
-        **_errors_context(exc),
+        **form_errors(exc),
     )
     context["error_summary"] = f"{_TITLES[op]}：{context['error_summary']}"
     return render(request, "tickets/detail.html", context, status=409 if isinstance(exc, Conflict) else 422)

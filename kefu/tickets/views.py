@@ -44,16 +44,6 @@ from kefu.tickets.models import Ticket
 from kefu.tickets.problem_views import problem_context
 
 
-def _errors_context(exc: KefuError | None) -> dict[str, Any]:
-    if exc is None:
-        return {"error_summary": "", "field_errors": {}}
-    errors = form_errors(exc)
-    return {
-        "error_summary": errors["__all__"][0],
-        "field_errors": {name: msgs for name, msgs in errors.items() if name != "__all__"},
-    }
-
-
 def _status_of(exc: KefuError) -> int:
     return 409 if isinstance(exc, Conflict) else 422
 
@@ -381,7 +371,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "draft_visibility": draft.visibility if draft else Visibility.PUBLIC,
         "draft_files": list(draft.attachments.all()) if draft else [],
         "action": "",
-        **_errors_context(None),
+        **form_errors(None),
         **problem_context(user, ticket),
     }
     context.update(extra)
@@ -408,7 +398,8 @@ def ticket_reveal_phone(request: AuthedRequest, number: str) -> HttpResponse:
         revealed = reveal.contact_phone_reveal(actor=request.user, ticket=ticket, reason=reason)
     except (ValidationFailed, TooManyRequests) as exc:
         errors = form_errors(exc)
-        message = (errors.get("reason") or errors.get("contact") or errors["__all__"])[0]
+        fields = errors["field_errors"]
+        message = (fields.get("reason") or fields.get("contact") or [errors["error_summary"]])[0]
         shown = {"reveal_error": message, "reveal_reason": reason}
         status = exc.status
     else:
@@ -739,7 +730,7 @@ def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError
         conflict=isinstance(exc, Conflict),
         files_dropped=files_dropped,
         posted=request.POST,
-        **_errors_context(exc),
+        **form_errors(exc),
     )
     if action == "reply":
         context["draft"] = request.POST.get("body", "")
@@ -820,7 +811,7 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
         "channels": Channel.choices,
         "customer": customer,
         "teams": console.teams_of(request.user),
-        **_errors_context(error),
+        **form_errors(error),
     }
     return render(request, "tickets/new.html", context, status=422 if error else 200)
 
@@ -948,6 +939,6 @@ def call_log(request: AuthedRequest) -> HttpResponse:
         "may_add_customer": request.user.has_perm("customers.add_customer"),
         "values": post,
         "can_log": request.user.has_perm("tickets.add_calllog"),
-        **_errors_context(error),
+        **form_errors(error),
     }
     return render(request, "tickets/calls.html", context, status=422 if error else 200)
