@@ -180,11 +180,15 @@ def _reference_names(
     return cache[related]
 
 
-def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[AuditEvent]:
+def audit_for_display(
+    events: Iterable[AuditEvent], *, reveal: bool, labels: Mapping[str, Any] | None = None
+) -> list[AuditEvent]:
     """Events ready for a timeline. Each gets ``shown_changes``: a list of :class:`Change` labelled with
-    the field's verbose name and showing choice labels, local times and formatted phone numbers; fields
-    left empty on both sides are left out. Unless ``reveal``, personal data (contact names, phones,
-    e-mail, WeChat ids, addresses) is masked exactly as on the page itself."""
+    the field's verbose name (or, for a change that is no model field, its name's entry in ``labels``)
+    and showing choice labels, local times and formatted phone numbers; fields left empty on both
+    sides are left out. Unless ``reveal``, personal data (contact names, phones, e-mail, WeChat ids,
+    addresses) is masked exactly as on the page itself."""
+    labels = labels or {}
     shown: list[AuditEvent] = []
     reference_names: dict[Any, dict[str, str]] = {}
     for event in events:
@@ -203,6 +207,7 @@ def audit_for_display(events: Iterable[AuditEvent], *, reveal: bool) -> list[Aud
                 if before == after == EMPTY:
                     continue
                 label = str(getattr(field, "verbose_name", name)) if field is not None else name
+                label = str(labels[label]) if label in labels else label
                 changes.append(Change(label, before, after))
         if not reveal and key in _PII_REPR:
             event.object_repr = _PII_REPR[key](event.object_repr)

@@ -277,11 +277,7 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], custome
             elif name == "links":
                 changes[name] = [_link_change(side) for side in pair]
         event.changes = changes
-    audit_for_display(events, reveal=reveal)
-    for event in events:
-        for change in event.shown_changes:
-            if change.label in _LABELS:
-                object.__setattr__(change, "label", str(_LABELS[change.label]))
+    audit_for_display(events, reveal=reveal, labels=_LABELS)
 
 
 def _assignees(user: Any, ticket: Ticket) -> list[Any]:
