@@ -18,13 +18,16 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +153,40 @@ def _nul_paths(value: Any, path: str) -> Iterator[str]:
             yield from _nul_paths(item, f"{path}.{index}" if path else str(index))
 
 
+@dataclass(frozen=True)
+class _OverLimit:
+    """How a request Django refused to parse is answered: 413 with ``message`` naming the ``setting``'s
+    limit, filed under ``field``."""
+
+    code: str
+    message: StrPromise  # a lazy translation with %(limit)s
+    setting: str
+    field: str
+
+
+_OVER_LIMIT: dict[type[Exception], _OverLimit] = {
+    TooManyFilesSent: _OverLimit(
+        "too_many_files",
+        gettext_lazy("一次最多上传 %(limit)s 个文件"),
+        "DATA_UPLOAD_MAX_NUMBER_FILES",
+        "attachments",
+    ),
+    TooManyFieldsSent: _OverLimit(
+        "too_many_fields",
+        gettext_lazy("表单字段超过上限 %(limit)s 个"),
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+        "__all__",
+    ),
+    RequestDataTooBig: _OverLimit(
+        "payload_too_large",
+        gettext_lazy("请求体超过上限 %(limit)s 字节"),
+        "DATA_UPLOAD_MAX_MEMORY_SIZE",
+        "__all__",
+    ),
+}
+_OVER_LIMIT_ERRORS = tuple(_OVER_LIMIT)
+
+
 class InputGuardMiddleware:
     """Text with a NUL character cannot be stored by PostgreSQL (it raised a 500 in most text fields):
     refused here, once, for every page and endpoint, with 422 naming the field."""
@@ -160,32 +197,14 @@ class InputGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             fields = self._nul_fields(request)
-        except TooManyFilesSent:
-            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        except _OVER_LIMIT_ERRORS as exc:
+            limit = _OVER_LIMIT[type(exc)]
             return self._refuse(
                 request,
                 status=413,
-                code="too_many_files",
-                message=_("一次最多上传 %(limit)s 个文件") % {"limit": limit},
-                field="attachments",
-            )
-        except TooManyFieldsSent:
-            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-            return self._refuse(
-                request,
-                status=413,
-                code="too_many_fields",
-                message=_("表单字段超过上限 %(limit)s 个") % {"limit": limit},
-                field="__all__",
-            )
-        except RequestDataTooBig:
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            return self._refuse(
-                request,
-                status=413,
-                code="payload_too_large",
-                message=_("请求体超过上限 %(limit)s 字节") % {"limit": limit},
-                field="__all__",
+                code=limit.code,
+                message=limit.message % {"limit": getattr(settings, limit.setting)},
+                field=limit.field,
             )
         if fields:
             message = _("%(fields)s 含有不允许的空字符（NUL）") % {"fields": "、".join(fields)}

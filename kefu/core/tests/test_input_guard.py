@@ -217,3 +217,24 @@ def test_200_files_to_a_page_names_the_limit(make_user):
     response = client.post("/tickets/T1/reply/", {"body": "hi", "attachments": _files(200)})
     assert response.status_code == 413
     assert "一次最多上传 100 个文件" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "field", "message"),
+    [
+        ({f"f{i}": "x" for i in range(1001)}, "too_many_fields", "__all__", "表单字段超过上限 1000 个"),
+        ({"body": "x" * 1_100_000}, "payload_too_large", "__all__", "请求体超过上限 1048576 字节"),
+    ],
+)
+def test_a_form_django_will_not_parse_is_413_naming_the_limit(make_user, data, code, field, message):
+    client = Client()
+    client.force_login(make_user(Role.LEAD))
+    page = client.post("/tickets/T1/reply/", data)
+    assert page.status_code == 413
+    assert message in page.content.decode()
+    api = client.post("/api/v1/customers/C1/notes", data)
+    assert api.status_code == 413
+    assert api.json()["code"] == code
+    assert api.json()["fields"] == {field: [message]}
+    assert not Message.objects.exists()
+    assert not CustomerNote.objects.exists()
