@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictInt
 
 from kefu.accounts.models import User
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -28,6 +28,10 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+# A version is a PositiveIntegerField: anything outside it cannot be one the caller read.
+VERSION_MAX = 2**31 - 1
+
+
 class ContactIn(Strict):
     name: str = Field(..., max_length=64)
     phone: str = Field("", max_length=32)
@@ -40,7 +44,14 @@ class ContactIn(Strict):
     is_primary: bool = False
 
     def to_data(self) -> services.ContactData:
-        return services.ContactData(**self.model_dump())
+        return services.ContactData(**self.model_dump(exclude={"version"}))
+
+
+class ContactReplace(ContactIn):
+    # Strict: JSON true is not version 1.
+    version: StrictInt = Field(
+        ..., ge=1, le=VERSION_MAX, description="The version you read; a newer stored version gives 409"
+    )
 
 
 class CustomerIn(Strict):
@@ -79,6 +90,7 @@ class ContactOut(Schema):
     quiet_hours: str
     is_primary: bool
     masked: bool
+    version: int
 
 
 class AgentOut(Schema):
@@ -141,6 +153,7 @@ def _contact_out(contact: Contact, *, reveal: bool) -> dict[str, Any]:
         "quiet_hours": view.quiet_hours,
         "is_primary": view.is_primary,
         "masked": not reveal,
+        "version": contact.version,
     }
 
 
@@ -298,14 +311,21 @@ def create_contact(request: HttpRequest, public_id: str, payload: ContactIn) -> 
     return _contact_echo(request, customer, contact)
 
 
-@router.put("/{public_id}/contacts/{contact_id}", response=ContactOut, summary="Replace a contact's details")
+@router.put(
+    "/{public_id}/contacts/{contact_id}",
+    response=ContactOut,
+    summary="Replace a contact's details (`version` required; 409 when stale)",
+)
 def update_contact(
-    request: HttpRequest, public_id: str, contact_id: str, payload: ContactIn
+    request: HttpRequest, public_id: str, contact_id: str, payload: ContactReplace
 ) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.change_contact")
     contact = services.contact_update(
-        actor=request.user, contact=_contact_of(customer, contact_id), data=payload.to_data()
+        actor=request.user,
+        contact=_contact_of(customer, contact_id),
+        data=payload.to_data(),
+        version=payload.version,
     )
     return _contact_echo(request, customer, contact)
 

@@ -251,7 +251,7 @@ API: dict[str, Free | Aim] = {
     "GET /api/v1/customers/{public_id}/contacts": Aim({"public_id": CUSTOMER}),
     "POST /api/v1/customers/{public_id}/contacts": Aim({"public_id": CUSTOMER}, {"name": "新联系人"}),
     "PUT /api/v1/customers/{public_id}/contacts/{contact_id}": Aim(
-        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名"}
+        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名", "version": 1}
     ),
     "DELETE /api/v1/customers/{public_id}/contacts/{contact_id}": Aim(
         {"public_id": CUSTOMER, "contact_id": CONTACT}
@@ -334,7 +334,7 @@ PAGES: dict[str, Free | Aim] = {
     "customers/<str:public_id>/edit/": Aim({"public_id": CUSTOMER}, {"name": "改名"}),
     "customers/<str:public_id>/contacts/new/": Aim({"public_id": CUSTOMER}, {"name": "新联系人"}),
     "customers/<str:public_id>/contacts/<str:contact_id>/edit/": Aim(
-        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名"}
+        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名", "version": 1}
     ),
     "tickets/": Free("the queue", SEARCH),
     "tickets/bulk/": Free("names tickets in the body: see PAGE_BODY_AIMS"),

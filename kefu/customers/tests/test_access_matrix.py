@@ -75,7 +75,7 @@ def _call(client, endpoint, world):
         "assign": lambda: client.post(f"{base}/assign", {}),
         "contacts": lambda: client.get(f"{base}/contacts"),
         "add_contact": lambda: client.post(f"{base}/contacts", NEW_CONTACT),
-        "put_contact": lambda: client.put(f"{base}/contacts/{contact}", NEW_CONTACT),
+        "put_contact": lambda: client.put(f"{base}/contacts/{contact}", {**NEW_CONTACT, "version": 1}),
         "delete_contact": lambda: client.delete(f"{base}/contacts/{contact}"),
         "note": lambda: client.post(f"{base}/notes", {"body": "客户要求周五前回电"}),
         "me": lambda: client.get("/me"),

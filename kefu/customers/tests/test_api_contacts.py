@@ -61,6 +61,7 @@ def test_first_contact_becomes_primary_and_is_returned_unmasked_to_a_manager(api
         "quiet_hours": "22:00–07:30",
         "is_primary": True,
         "masked": False,
+        "version": 1,
     }
     assert (contact.phone, contact.phone_rev) == ("+8613700002222", "2222000073168")
 
@@ -136,6 +137,7 @@ def test_replace_contact_records_only_the_changed_fields(api_as, manager, custom
             "email": "wang@example.cn",
             "title": "总经理",
             "is_primary": True,
+            "version": 1,
         },
     )
 
@@ -157,7 +159,13 @@ def test_replace_contact_with_same_values_records_nothing(api_as, manager, custo
 
     response = client.put(
         f"/customers/{customer.public_id}/contacts/{contact.public_id}",
-        {"name": "王小明", "phone": "13812345678", "email": "wang@example.cn", "is_primary": True},
+        {
+            "name": "王小明",
+            "phone": "13812345678",
+            "email": "wang@example.cn",
+            "is_primary": True,
+            "version": 1,
+        },
     )
 
     assert response.status_code == 200
@@ -175,7 +183,8 @@ def test_replace_contact_with_bad_phone_changes_nothing(api_as, manager, custome
     events = AuditEvent.objects.count()
 
     response = client.put(
-        f"/customers/{customer.public_id}/contacts/{contact.public_id}", {"name": "王小明", "phone": "0000"}
+        f"/customers/{customer.public_id}/contacts/{contact.public_id}",
+        {"name": "王小明", "phone": "0000", "version": 1},
     )
 
     assert_422(response, ["phone"])
@@ -205,7 +214,7 @@ def test_unknown_contact_is_404(api_as, manager, customer, method):
     new_contact(customer=customer)
     client = api_as(manager)
     before = contact_rows()
-    args = [{"name": "王", "phone": "13812345678"}] if method == "put" else []
+    args = [{"name": "王", "phone": "13812345678", "version": 1}] if method == "put" else []
 
     response = getattr(client, method)(f"/customers/{customer.public_id}/contacts/nosuchcontact000", *args)
 
@@ -221,3 +230,57 @@ def test_contacts_are_listed_primary_first(api_as, manager, customer):
     response = api_as(manager).get(f"/customers/{customer.public_id}/contacts")
 
     assert [c["id"] for c in response.json()] == [first.public_id, second.public_id]
+
+
+def test_replace_contact_with_the_version_read_by_someone_else_is_409_and_keeps_their_change(
+    api_as, manager, make_user, customer
+):
+    # given two managers who both read the contact at version 1
+    contact = new_contact(customer=customer, name="王小明", phone="+8613812345678", title="经理")
+    first, second = api_as(manager), api_as(make_user(Role.MANAGER, full_name="周经理"))
+    read = first.get(f"/customers/{customer.public_id}/contacts").json()
+    assert [c["version"] for c in read] == [1]
+    url = f"/customers/{customer.public_id}/contacts/{contact.public_id}"
+
+    # when the second saves a new title, then the first saves a new phone from what they read
+    saved = second.put(url, {"name": "王小明", "phone": "13812345678", "title": "总经理", "version": 1})
+    stale = first.put(url, {"name": "王小明", "phone": "13900001111", "title": "经理", "version": 1})
+
+    # then the second's save moved the contact to version 2, and the first is told it changed
+    assert saved.status_code == 200
+    assert saved.json()["version"] == 2
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "conflict"
+    assert "当前版本 2，你的版本 1" in stale.json()["message"]
+    contact.refresh_from_db()
+    assert (contact.phone, contact.title, contact.version) == ("+8613812345678", "总经理", 2)
+    assert AuditEvent.objects.filter(action=AuditAction.UPDATE).count() == 1
+
+
+@pytest.mark.parametrize(
+    "version",
+    [pytest.param(..., id="missing"), None, "abc", 0, -1, 1.5, "1; drop", 2**70, True],
+)
+def test_replace_contact_without_a_valid_version_is_422_naming_version(api_as, manager, customer, version):
+    contact = new_contact(customer=customer, name="王小明", phone="+8613812345678")
+    body = {"name": "王小明", "phone": "13900001111"}
+    if version is not ...:
+        body["version"] = version
+    client = api_as(manager)
+    before = contact_rows()
+    events = AuditEvent.objects.count()
+
+    response = client.put(f"/customers/{customer.public_id}/contacts/{contact.public_id}", body)
+
+    assert_422(response, ["version"])
+    assert contact_rows() == before
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_new_contact_takes_no_version(api_as, manager, customer):
+    response = api_as(manager).post(
+        f"/customers/{customer.public_id}/contacts", {"name": "王小明", "phone": "13812345678", "version": 3}
+    )
+
+    assert_422(response, ["version"])
+    assert not Contact.objects.exists()

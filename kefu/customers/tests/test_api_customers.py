@@ -381,6 +381,7 @@ def test_list_is_always_masked_and_not_logged(api_as, make_user, customer_with_c
         "quiet_hours": "",
         "is_primary": True,
         "masked": True,
+        "version": 1,
     }
     assert pii_events() == []
 
