@@ -3,7 +3,7 @@
 kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
 kefu serve [--host --port --workers]
 kefu worker                     run background tasks (and keep the hourly maintenance task scheduled)
-kefu prune                      delete expired idempotency keys now
+kefu prune                      run the hourly maintenance now (expired idempotency keys, old drafts)
 kefu migrate
 kefu createadmin USERNAME
 kefu token create --user NAME [--name LABEL]
@@ -89,9 +89,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from kefu.core.idempotency import prune_expired
+    from kefu.core.tasks import JOB_LABELS, maintain
 
-    print(f"{prune_expired()} expired idempotency keys deleted")
+    for name, count in maintain().items():
+        print(f"{count} {JOB_LABELS[name]}")
     return 0
 
 
@@ -248,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("prune", help="delete expired idempotency keys now").set_defaults(func=cmd_prune)
+    sub.add_parser("prune", help="run the hourly maintenance now").set_defaults(func=cmd_prune)
 
     p = sub.add_parser(
         "createadmin", help="create an administrator (password from KEFU_ADMIN_PASSWORD or prompt)"

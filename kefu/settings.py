@@ -265,6 +265,8 @@ KEFU_CHANGES_SETTLE_SECONDS = int(os.environ.get("KEFU_CHANGES_SETTLE_SECONDS", 
 # Hours an API Idempotency-Key is remembered: a retry within it gets the first response; after it the key
 # is forgotten (runs as new) and the worker's hourly maintenance task deletes it.
 KEFU_IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+# Days a reply draft may sit unsaved before the hourly maintenance task removes it and its files.
+KEFU_DRAFT_RETENTION_DAYS = int(os.environ.get("KEFU_DRAFT_RETENTION_DAYS", "30"))
 # Seconds between two refreshes of the notification bell's unread count on every open staff page (one
 # indexed query each): lower is fresher, higher is fewer requests.
 KEFU_NOTIFICATION_POLL_SECONDS = int(os.environ.get("KEFU_NOTIFICATION_POLL_SECONDS", "30"))

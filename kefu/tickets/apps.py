@@ -11,11 +11,15 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from kefu.core import reference
+        from kefu.core.tasks import register_maintenance
         from kefu.customers import cards
-        from kefu.tickets import selectors
+        from kefu.tickets import drafts, selectors
         from kefu.tickets.models import Category, CustomField, IncidentRule, Status
 
         cards.register(name="tickets", template="tickets/_customer_card.html", build=selectors.customer_card)
+        register_maintenance(
+            "reply_drafts_pruned", drafts.reply_drafts_prune, label="abandoned reply drafts deleted"
+        )
 
         # What services cache between requests (kefu.core.reference): a change invalidates it.
         for model in (Category, CustomField, Status, IncidentRule):

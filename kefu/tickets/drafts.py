@@ -6,22 +6,31 @@ with the draft (``reply_draft_keep_files``), and the next send carries them.
 
 Drafts are the writer's own unfinished work, not ticket data: saving one is not audited and does not
 touch the ticket's version. Sending goes through ``services.message_add``, which is.
+
+A draft nobody touched for ``KEFU_DRAFT_RETENTION_DAYS`` is abandoned: the hourly maintenance run
+(``kefu.core.tasks``) removes it with its files (:func:`reply_drafts_prune`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
 from kefu.tickets import services
 from kefu.tickets.enums import Visibility
-from kefu.tickets.models import DraftAttachment, Message, ReplyDraft, Ticket
+from kefu.tickets.models import Attachment, DraftAttachment, Message, ReplyDraft, Ticket
+
+logger = logging.getLogger(__name__)
 
 MAX_DRAFT_CHARS = 50_000  # as much as a reply may hold
+DRAFT_FILES_DIR = "drafts"  # DraftAttachment.file's upload_to starts here; nothing else is stored there
 
 
 def draft_for(ticket: Ticket, user: Any) -> ReplyDraft | None:
@@ -111,3 +120,40 @@ def reply_draft_discard(*, draft: ReplyDraft) -> None:
             storage.delete(name)
 
     transaction.on_commit(delete_files)
+
+
+def reply_drafts_prune() -> int:
+    """Remove drafts not saved for ``KEFU_DRAFT_RETENTION_DAYS`` with their files, and files under
+    ``drafts/`` as old that no draft holds (a deleted ticket's, a save that was rolled back). Files of
+    sent messages are stored elsewhere (``attachments/``) and never touched. Returns the drafts removed."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.KEFU_DRAFT_RETENTION_DAYS)
+    removed = 0
+    with transaction.atomic():
+        # Locked and checked again: a draft saved meanwhile has a new updated_at and stays.
+        for draft in ReplyDraft.objects.select_for_update().filter(updated_at__lt=cutoff):
+            reply_draft_discard(draft=draft)
+            removed += 1
+    _prune_orphan_files(cutoff)
+    return removed
+
+
+def _prune_orphan_files(cutoff: dt.datetime) -> None:
+    storage = DraftAttachment._meta.get_field("file").storage
+    held = set(DraftAttachment.objects.values_list("file", flat=True))
+    held |= set(
+        Attachment.objects.filter(file__startswith=f"{DRAFT_FILES_DIR}/").values_list("file", flat=True)
+    )
+    for name in _files_under(storage, DRAFT_FILES_DIR):
+        if name not in held and storage.get_modified_time(name) < cutoff:
+            storage.delete(name)
+            logger.info("abandoned draft file %s deleted", name)
+
+
+def _files_under(storage: Any, path: str) -> list[str]:
+    if not storage.exists(path):
+        return []
+    directories, files = storage.listdir(path)
+    found = [f"{path}/{name}" for name in files]
+    for directory in directories:
+        found += _files_under(storage, f"{path}/{directory}")
+    return found

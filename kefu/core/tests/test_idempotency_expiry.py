@@ -103,7 +103,7 @@ def test_maintenance_prunes_and_schedules_its_next_run_once(agent: Any) -> None:
     assert not tasks.schedule_maintenance()  # one run waiting is enough (several workers starting)
     result = tasks.run_maintenance.call()
 
-    assert result == {"idempotency_keys_pruned": 1}
+    assert result == {"idempotency_keys_pruned": 1, "reply_drafts_pruned": 0}
     assert not IdempotencyKey.objects.exists()
     assert len(_waiting()) == 1  # the run enqueued at start-up is still waiting: no second chain
 
