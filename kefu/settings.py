@@ -171,6 +171,16 @@ TASKS = {
 KEFU_TASK_LEASE_SECONDS = float(os.environ.get("KEFU_TASK_LEASE_SECONDS", "60"))
 KEFU_TASK_MAX_ATTEMPTS = int(os.environ.get("KEFU_TASK_MAX_ATTEMPTS", "3"))
 
+# The outbox (kefu/core/outbox.py): a failed delivery is tried again after RETRY_SECONDS · 2^(attempts-1),
+# and marked failed after MAX_ATTEMPTS attempts.
+KEFU_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("KEFU_OUTBOX_MAX_ATTEMPTS", "8"))
+KEFU_OUTBOX_RETRY_SECONDS = float(os.environ.get("KEFU_OUTBOX_RETRY_SECONDS", "30"))
+# Webhooks (kefu/core/webhooks.py): every domain event is POSTed to each of these URLs (comma-separated),
+# signed with the secret when one is set.
+KEFU_WEBHOOK_URLS = [u.strip() for u in os.environ.get("KEFU_WEBHOOK_URLS", "").split(",") if u.strip()]
+KEFU_WEBHOOK_SECRET = os.environ.get("KEFU_WEBHOOK_SECRET", "")
+KEFU_WEBHOOK_TIMEOUT = float(os.environ.get("KEFU_WEBHOOK_TIMEOUT", "10"))
+
 # The API docs (/api/docs) and openapi.json are public unless production; in production only when this
 # is set, otherwise for signed-in staff.
 KEFU_API_DOCS_PUBLIC = env_bool("KEFU_API_DOCS_PUBLIC", default=not PRODUCTION)

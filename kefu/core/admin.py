@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from kefu.core import audit
-from kefu.core.models import AuditAction, AuditEvent, Sequence
+from kefu.core import audit, outbox
+from kefu.core.models import AuditAction, AuditEvent, OutboxMessage, OutboxStatus, Sequence
 
 M = TypeVar("M", bound=models.Model)
 
@@ -100,3 +103,44 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 class SequenceAdmin(admin.ModelAdmin[Sequence]):
     list_display = ("name", "value")
     readonly_fields = ("name", "value")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
+    """Deliveries waiting, done and given up (``kefu.core.outbox``), read only; failed ones can be queued
+    again."""
+
+    list_display = (
+        "id",
+        "handler",
+        "key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "handler")
+    search_fields = ("key",)
+    date_hierarchy = "created_at"
+    actions = ("retry",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: OutboxMessage | None = None) -> list[str]:
+        return [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxMessage | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("重新投递所选的失败消息"), permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        keys = queryset.filter(status=OutboxStatus.FAILED).values_list("key", flat=True)
+        count = outbox.retry_failed(keys)
+        self.message_user(
+            request,
+            ngettext("%(count)d 条消息已重新排队。", "%(count)d 条消息已重新排队。", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

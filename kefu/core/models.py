@@ -145,3 +145,37 @@ class TaskLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} @ {self.worker_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待投递")
+    DELIVERED = "delivered", _("已投递")
+    FAILED = "failed", _("投递失败")
+
+
+class OutboxMessage(models.Model):
+    """An effect outside the database (a webhook call, later e-mail, SMS, pushes), written in the
+    transaction of the change that caused it and delivered by the worker after commit
+    (``kefu.core.outbox``). ``key`` is the delivery's idempotency key: the receiver gets it with every
+    attempt and drops a repeat."""
+
+    handler = models.CharField(_("投递方式"), max_length=64)
+    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    payload = models.JSONField(_("内容"), default=dict)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        ordering = ("-id",)
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.key} ({self.status})"

@@ -20,10 +20,12 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import Conflict, ValidationFailed
+from kefu.core.events import ActorRef, publish
 from kefu.core.models import AuditAction
 from kefu.core.phones import normalize_phone, reversed_digits
 from kefu.core.sequences import next_values
 from kefu.customers.enums import ContactChannel, CustomerKind, CustomerSource, Tier
+from kefu.customers.events import CustomerTierChanged
 from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
 
 CUSTOMER_FIELDS = ("customer_no", "kind", "name", "tier", "province", "city", "address", "is_active")
@@ -255,6 +257,13 @@ def customer_update(
         locked.updated_at = timezone.now()
         locked.save()
         audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
+    if "tier" in diff:
+        old_tier, new_tier = diff["tier"]
+        publish(
+            CustomerTierChanged(
+                actor=ActorRef.of(actor), customer_id=locked.pk, old_tier=old_tier, new_tier=new_tier
+            )
+        )
     return locked
 
 
