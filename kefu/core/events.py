@@ -14,7 +14,8 @@ An app that owns records (tickets, customers) defines its events as frozen datac
 Apps above it subscribe from their ``AppConfig.ready`` — the publisher imports none of its subscribers::
 
     subscribe(TicketAssigned, start_sla_clock)   # one kind
-    subscribe(Event, forward_to_webhooks)        # every kind (subscriptions follow the class hierarchy)
+    subscribe(TicketEvent, update_dashboard)     # every kind deriving from a base (``base=True``)
+    subscribe(Event, forward_to_webhooks)        # every kind
 
 Rules of the mechanism:
 
@@ -81,9 +82,13 @@ class Event:
     event_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
     occurred_at: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, base: bool = False, **kwargs: Any) -> None:
+        """Register the kind; ``class XEvent(Event, base=True)`` declares a base of several kinds, which
+        can be subscribed to but not published."""
         super().__init_subclass__(**kwargs)
-        if not cls.kind:
+        if base:
+            return
+        if not cls.__dict__.get("kind"):
             raise EventError(f"{cls.__qualname__} needs a kind")
         known = _KINDS.get(cls.kind)
         if known is not None and known.__qualname__ != cls.__qualname__:

@@ -149,3 +149,26 @@ def test_an_event_is_frozen_and_names_its_occurrence():
     assert isinstance(event.event_id, uuid.UUID)
     assert event.event_id != Probe(actor=ActorRef.of(None), value=1).event_id
     assert event.as_json()["occurred_at"].endswith("+00:00")
+
+
+def test_a_base_of_several_kinds_is_heard_through_but_not_published(heard):
+    @dataclass(frozen=True, kw_only=True)
+    class Shipment(Event, base=True):
+        shipment_id: int
+
+    @dataclass(frozen=True, kw_only=True)
+    class Delayed(Shipment):
+        kind: ClassVar[str] = "test.shipment_delayed"
+
+    seen: list[Event] = []
+    subscribe(Shipment, seen.append)
+    try:
+        with transaction.atomic():
+            publish(Delayed(actor=ActorRef.of(None), shipment_id=7))
+            with pytest.raises(EventError, match="unknown event kind ''"):
+                publish(Shipment(actor=ActorRef.of(None), shipment_id=7))
+    finally:
+        events.unsubscribe(Shipment, seen.append)
+
+    assert [type(e) for e in seen] == [Delayed]
+    assert [type(e) for e in heard] == [Delayed]
