@@ -26,7 +26,7 @@ from kefu.demo.people import (
     _seed_portal,
     _seed_staff,
 )
-from kefu.demo.stories import add_story_fields, make_story, story_fields
+from kefu.demo.stories import add_story_fields, make_story
 
 DEMO_TICKETS = 2000  # of which DEMO_LIVE_TICKETS through the services (audited), the rest bulk history
 DEMO_LIVE_TICKETS = 200
@@ -102,18 +102,14 @@ def _seed_live_queue(
         waybill = _waybill(rng)
         ticket = services.ticket_create(
             actor=assignee or rng.choice(agents[code] or staff["users"]),
-            data=services.TicketData(
-                subject=story.subject,
-                description=story.description,
+            data=scenes.story_ticket(
+                story,
                 channel=rng.choices(channels, channel_weights)[0],
-                type=story.type,
-                category=scenes.category(story.category),
                 priority=rng.choices(priorities, priority_weights)[0],
                 customer=customer,
                 contact=contact,
                 team=teams[code],
                 assignee=assignee,
-                custom_fields=story_fields(story, scenes.field_specs(story.category)),
                 tags=rng.sample(story.tags, rng.choice((0, 0, 1, 2))),
                 waybills=[waybill],
             ),

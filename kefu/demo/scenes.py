@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -21,7 +22,15 @@ from kefu.demo.bulk import _waybill
 from kefu.demo.people import DEMO_TEAM, PORTAL_USERNAME
 from kefu.demo.stories import COLD_CHAIN, Story, make_story, story_fields
 from kefu.tickets import calls, collaboration, services
-from kefu.tickets.enums import AuthorKind, CallOutcome, Department, LinkKind, TicketType, Visibility
+from kefu.tickets.enums import (
+    AuthorKind,
+    CallOutcome,
+    Department,
+    LinkKind,
+    Priority,
+    TicketType,
+    Visibility,
+)
 from kefu.tickets.models import Category, CustomField, Subtask, Ticket
 
 # The Zhengzhou outage of the problem scene: a rainstorm stops the sorting lines of the hub every trunk
@@ -38,6 +47,38 @@ def field_specs(code: str) -> list[tuple[str, str, list[Any]]]:
         (f.key, f.kind, list(f.choices))
         for f in CustomField.objects.filter(category__code=code).order_by("position")
     ]
+
+
+def story_ticket(
+    story: Story,
+    *,
+    channel: str,
+    type: str | None = None,
+    priority: str = Priority.NORMAL,
+    customer: Customer | None = None,
+    contact: Contact | None = None,
+    team: Team | None = None,
+    assignee: User | None = None,
+    tags: Sequence[str] = (),
+    waybills: Sequence[str] = (),
+) -> services.TicketData:
+    """A demo ticket told by ``story``: its subject, description, type (unless given), category and
+    custom fields, with who files it where."""
+    return services.TicketData(
+        subject=story.subject,
+        description=story.description,
+        channel=channel,
+        type=type or story.type,
+        category=category(story.category),
+        priority=priority,
+        customer=customer,
+        contact=contact,
+        team=team,
+        assignee=assignee,
+        custom_fields=story_fields(story, field_specs(story.category)),
+        tags=tags,
+        waybills=waybills,
+    )
 
 
 class _Scene:
@@ -75,20 +116,17 @@ class _Scene:
         ticket = services.ticket_create(
             actor=actor,
             author_kind=author_kind,
-            data=services.TicketData(
-                subject=story.subject,
-                description=story.description,
+            data=story_ticket(
+                story,
                 channel=channel,
                 type=TicketType.COMPLAINT
                 if by_customer and story.type not in services.CUSTOMER_TYPES
-                else story.type,
-                category=category(story.category),
+                else None,
                 priority=priority,
                 customer=customer,
                 contact=primary(customer),
                 team=None if by_customer else self._team_of(actor),
                 assignee=assignee,
-                custom_fields=story_fields(story, field_specs(story.category)),
                 tags=[] if by_customer else list(story.tags[:1]),
                 waybills=[waybill],
             ),
@@ -262,16 +300,12 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
     waybill = _waybill(scene.rng)
     ticket = services.ticket_create(
         actor=owner,
-        data=services.TicketData(
-            subject=story.subject,
-            description=story.description,
+        data=story_ticket(
+            story,
             channel="email",
-            type=story.type,
-            category=category(story.category),
             customer=scene.rng.choice(vips),
             team=other_team,
             assignee=owner,
-            custom_fields=story_fields(story, field_specs(story.category)),
             waybills=[waybill],
         ),
     )
@@ -314,16 +348,8 @@ def _calls(scene: _Scene, customer: Customer, vips: list[Customer]) -> None:
         contact=other_contact,
         summary=f"客户来电：{story.subject}，已建工单受理理赔。",
         outcome=CallOutcome.TICKET_CREATED,
-        ticket=services.TicketData(
-            subject=story.subject,
-            description=story.description,
-            channel="phone",
-            type=story.type,
-            category=category(story.category),
-            team=scene.team,
-            assignee=agent,
-            custom_fields=story_fields(story, field_specs(story.category)),
-            waybills=[_waybill(scene.rng)],
+        ticket=story_ticket(
+            story, channel="phone", team=scene.team, assignee=agent, waybills=[_waybill(scene.rng)]
         ),
     )
     scene.made += 1

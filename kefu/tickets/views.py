@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.accounts.http import AuthedRequest
+from kefu.accounts.models import Team
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.core.web import audit_for_display, form_errors, staff_view
@@ -25,6 +26,7 @@ from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
 from kefu.customers.enums import CustomerKind
+from kefu.customers.models import Customer
 from kefu.tickets import calls, collaboration, console, drafts, forms, reveal, selectors, services, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
@@ -747,14 +749,17 @@ def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError
 # --- new ticket -----------------------------------------------------------------------------------
 
 
-def ticket_data_from(request: AuthedRequest, *, channel: str) -> services.TicketData:
+def ticket_data_from(
+    request: AuthedRequest, *, channel: str, customer: Customer | None, team: Team | None = None
+) -> services.TicketData:
+    """A new ticket as the console's forms give it — the new-ticket page and the call log's "log and
+    open a ticket": ``customer`` is the one the form named (found by the caller); the team is the
+    form's choice among the user's own teams, else ``team``."""
     post = request.POST
     category = console.category_by_code(post.get("category", ""))
-    customer = None
-    if post.get("customer"):
-        customer = access_customer(request.user, post["customer"])
-    assignee = request.user if post.get("assign_to_me") == "1" else None
-    team = console.teams_of(request.user).filter(pk=forms.parse_int(post.get("team")) or 0).first()
+    chosen = forms.parse_int(post.get("team"))
+    if chosen:
+        team = console.teams_of(request.user).filter(pk=chosen).first()
     return services.TicketData(
         team=team,
         subject=post.get("subject", ""),
@@ -764,7 +769,7 @@ def ticket_data_from(request: AuthedRequest, *, channel: str) -> services.Ticket
         priority=post.get("priority", Priority.NORMAL),
         category=category,
         customer=customer,
-        assignee=assignee,
+        assignee=request.user if post.get("assign_to_me") == "1" else None,
         custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
         waybills=waybills.split(post.get("waybills", "")),
         tags=[t for t in post.get("tags", "").replace("，", ",").split(",") if t.strip()],
@@ -779,9 +784,10 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
         require_agent_write(request.user)
         channel = post.get("channel", Channel.PHONE)
         try:
+            customer = access_customer(request.user, post["customer"]) if post.get("customer") else None
             ticket = console.ticket_create_with_attachments(
                 actor=request.user,
-                data=ticket_data_from(request, channel=channel),
+                data=ticket_data_from(request, channel=channel, customer=customer),
                 attachments=request.FILES.getlist("attachments"),
             )
         except (ValidationFailed, NotFound) as exc:
@@ -857,17 +863,11 @@ def call_log(request: AuthedRequest) -> HttpResponse:
             ticket_data = None
             existing = None
             if mode == forms.CALL_NEW_TICKET:
-                category = console.category_by_code(post.get("category", ""))
-                ticket_data = services.TicketData(
-                    subject=post.get("subject", ""),
+                ticket_data = ticket_data_from(
+                    request,
                     channel=Channel.PHONE,
-                    type=post.get("type", TicketType.INQUIRY),
-                    category=category,
                     customer=customer,
-                    priority=post.get("priority", Priority.NORMAL),
                     team=console.teams_of(request.user).first(),
-                    custom_fields=forms.parse_custom_fields(post, console.category_fields(category)),
-                    waybills=waybills.split(post.get("waybills", "")),
                 )
             elif mode == forms.CALL_EXISTING_TICKET:
                 existing = console.other_ticket(

@@ -55,7 +55,7 @@ from kefu.tickets.api.schemas import (
     aware,
 )
 from kefu.tickets.enums import AuthorKind, Channel, Priority
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Category, Ticket
 
 # --- list, changes, create ------------------------------------------------------------------------
 
@@ -101,51 +101,41 @@ def _created_out(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return detail_out(ticket, portal=is_portal(request.user), reveal=reveal, counts=NO_MESSAGES)
 
 
-def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
-    user: Any = request.user
-    category = category_ref(payload.category)
-    if is_portal(user):
-        account = getattr(user, "portal_account", None)
-        if account is None:
-            raise PermissionDenied(_("没有权限创建工单"))
-        customer = account.customer
-        # Everything the body says goes to the service, which refuses what a customer may not set
-        # (services.customer_ticket_errors) — the portal's form is held to the same rule.
-        data = services.TicketData(
-            subject=payload.subject,
-            description=payload.description,
-            channel=Channel.WEB,  # whatever the body says: the portal is the web channel
-            type=payload.type,
-            category=category,
-            priority=payload.priority or Priority.NORMAL,
-            customer=customer,
-            contact=contact_ref(payload.contact, customer=customer, required_customer=True),
-            team=team_ref(payload.team),
-            assignee=agent_ref(payload.assignee),
-            custom_fields=payload.custom_fields,
-            tags=payload.tags,
-            waybills=payload.waybills,
-        )
-        return services.ticket_create(actor=user, data=data, author_kind=AuthorKind.CUSTOMER)
-    if not user.has_perm("tickets.add_ticket"):
-        raise PermissionDenied(_("没有权限创建工单"))
-    customer = customer_ref(user, payload.customer)
-    data = services.TicketData(
+def _ticket_data(
+    user: Any, payload: TicketIn, *, category: Category | None, portal: bool
+) -> services.TicketData:
+    """The API's new ticket. A portal user's is its own organization's, on the web channel whatever
+    the body says; everything else the body says goes to the service, which refuses what a customer
+    may not set (services.customer_ticket_errors) — the portal's form is held to the same rule."""
+    customer = user.portal_account.customer if portal else customer_ref(user, payload.customer)
+    return services.TicketData(
         subject=payload.subject,
         description=payload.description,
-        channel=payload.channel,
+        channel=Channel.WEB if portal else payload.channel,
         type=payload.type,
         category=category,
         priority=payload.priority or Priority.NORMAL,
         customer=customer,
-        contact=contact_ref(payload.contact, customer=customer, required_customer=False),
+        contact=contact_ref(payload.contact, customer=customer, required_customer=portal),
         team=team_ref(payload.team),
         assignee=agent_ref(payload.assignee),
         custom_fields=payload.custom_fields,
         tags=payload.tags,
         waybills=payload.waybills,
     )
-    return services.ticket_create(actor=user, data=data)
+
+
+def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
+    user: Any = request.user
+    category = category_ref(payload.category)
+    portal = is_portal(user)
+    if portal and getattr(user, "portal_account", None) is None:
+        raise PermissionDenied(_("没有权限创建工单"))
+    if not portal and not user.has_perm("tickets.add_ticket"):
+        raise PermissionDenied(_("没有权限创建工单"))
+    data = _ticket_data(user, payload, category=category, portal=portal)
+    author_kind = AuthorKind.CUSTOMER if portal else AuthorKind.AGENT
+    return services.ticket_create(actor=user, data=data, author_kind=author_kind)
 
 
 @router.post(
