@@ -13,6 +13,10 @@ class AccountsConfig(AppConfig):
 
         from kefu.accounts.models import Team, User
         from kefu.core import reference
+        from kefu.core.masking import mask_email
+        from kefu.core.web import mask_stored_phone, register_personal_data
+
+        register_personal_data(User, fields={"phone": mask_stored_phone, "email": mask_email})
 
         # Permissions and teams are cached between requests (kefu.core.reference): a change invalidates.
         for model in (Team, Group, Permission):

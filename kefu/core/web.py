@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError, NotFound, PermissionDenied
 from kefu.core.i18n import in_english, site_language
-from kefu.core.masking import mask_address, mask_email, mask_name, mask_phone
+from kefu.core.masking import mask_phone
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.core.phones import display_phone
 
@@ -80,35 +80,40 @@ def form_errors(exc: KefuError | None) -> dict[str, Any]:
     return {"error_summary": summary[0], "field_errors": fields}
 
 
-# Personal data inside audit-event changes, per (app_label, model): field → how to mask it. The history
-# shown to a viewer without ``customers.view_personal_data`` must not undo the masking of the page.
-def _mask_phone(value: str) -> str:
-    return mask_phone(display_phone(value))
-
-
-_PII_FIELDS: dict[tuple[str, str], dict[str, Callable[[str], str]]] = {
-    ("customers", "customer"): {"address": mask_address},
-    ("customers", "contact"): {
-        "name": mask_name,
-        "phone": _mask_phone,
-        "email": mask_email,
-        "wechat_id": mask_name,
-    },
-    ("accounts", "user"): {"phone": _mask_phone, "email": mask_email},
-}
+# Personal data inside audit events, per (app_label, model_name), registered by the app that owns the
+# model (:func:`register_personal_data`). The history shown to a viewer without
+# ``customers.view_personal_data`` must not undo the masking of the page.
+_PII_FIELDS: dict[tuple[str, str], dict[str, Callable[[str], str]]] = {}
+_PII_REPR: dict[tuple[str, str], Callable[[str], str]] = {}
 _NUMBER = re.compile(r"\+?\d{7,}")
 
 
-def _mask_numbers(text: str) -> str:
-    return _NUMBER.sub(lambda match: _mask_phone(match.group()), text)
+def mask_stored_phone(value: str) -> str:
+    """A stored (E.164) phone number masked as pages show it: ``138******78``."""
+    return mask_phone(display_phone(value))
 
 
-# Models whose ``str()`` (kept as the event's object_repr) holds personal data: a contact's name, the
-# number a call came from.
-_PII_REPR: dict[tuple[str, str], Callable[[str], str]] = {
-    ("customers", "contact"): mask_name,
-    ("tickets", "calllog"): _mask_numbers,
-}
+def mask_phone_numbers(text: str) -> str:
+    """Every phone number inside ``text`` masked (a call log's ``str()`` names the number)."""
+    return _NUMBER.sub(lambda match: mask_stored_phone(match.group()), text)
+
+
+def register_personal_data(
+    model: type[Model],
+    *,
+    fields: Mapping[str, Callable[[str], str]] | None = None,
+    shown_as: Callable[[str], str] | None = None,
+) -> None:
+    """Which of ``model``'s audited fields hold personal data and how each is masked, and how its
+    ``str()`` (kept as the event's ``object_repr``) is masked when it holds some — for
+    :func:`audit_for_display`. Called by the owning app's ``AppConfig.ready()``."""
+    key = (model._meta.app_label, model._meta.model_name or "")
+    if fields:
+        _PII_FIELDS[key] = dict(fields)
+    if shown_as is not None:
+        _PII_REPR[key] = shown_as
+
+
 _PHONE_FIELDS = {"phone"}
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 EMPTY = "∅"

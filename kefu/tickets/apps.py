@@ -12,11 +12,13 @@ class TicketsConfig(AppConfig):
 
         from kefu.core import reference
         from kefu.core.tasks import register_maintenance
+        from kefu.core.web import mask_phone_numbers, register_personal_data
         from kefu.customers import cards
         from kefu.tickets import drafts, selectors
-        from kefu.tickets.models import Category, CustomField, IncidentRule, Status
+        from kefu.tickets.models import CallLog, Category, CustomField, IncidentRule, Status
 
         cards.register(name="tickets", template="tickets/_customer_card.html", build=selectors.customer_card)
+        register_personal_data(CallLog, shown_as=mask_phone_numbers)  # a call's str() names the number
         register_maintenance(
             "reply_drafts_pruned", drafts.reply_drafts_prune, label="abandoned reply drafts deleted"
         )
