@@ -7,53 +7,26 @@ from typing import cast
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kefu.accounts.enums import Role
-from kefu.accounts.models import User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 from kefu.customers.models import Customer, CustomerNote, ImportJob, Segment
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory, PortalAccountFactory
+from kefu.customers.tests.pages import ADDRESS, UserClient, shunda
 from kefu.tickets.tests.factories import new_ticket, resolved_ticket
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = "上海市浦东新区张江路88号3号楼1202室"
 HTMX_ROWS = {"HX-Request": "true", "HX-Target": "customer-rows"}
-
-
-class UserClient(Client):
-    """A test client signed in as ``user``."""
-
-    def __init__(self, user: User) -> None:
-        super().__init__()
-        self.user = user
-        self.force_login(user)
-
-
-@pytest.fixture
-def as_role(make_user):
-    def make(role, **kwargs):
-        return UserClient(make_user(role, **kwargs))
-
-    return make
 
 
 @pytest.fixture
 def customer(make_user):
     make_user(Role.AGENT, full_name="客户经理甲")  # the new customer gets an account agent and a deadline
-    return services.customer_create(
-        actor=None,
-        name="顺达冷链物流有限公司",
-        tier="vip",
-        segments=["cold-chain"],
-        city="上海",
-        address=ADDRESS,
-        contacts=[services.ContactData(name="王小明", phone="138 1234 5678", email="wxm@shunda.cn")],
-    )
+    return shunda(tier="vip", segments=["cold-chain"], city="上海", assign_account_agent=True)
 
 
 # --- list ------------------------------------------------------------------------------------------

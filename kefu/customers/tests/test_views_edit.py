@@ -6,43 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 from kefu.customers.models import Contact, Customer
 from kefu.customers.services import ContactData
+from kefu.customers.tests.pages import ADDRESS, shunda
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = "上海市浦东新区张江路88号3号楼1202室"
-
-
-class UserClient(Client):
-    def __init__(self, user: Any) -> None:
-        super().__init__()
-        self.user = user
-        self.force_login(user)
-
-
-@pytest.fixture
-def as_role(make_user):
-    def make(role, **kwargs):
-        return UserClient(make_user(role, **kwargs))
-
-    return make
 
 
 @pytest.fixture
 def customer():
-    return services.customer_create(
-        actor=None,
-        name="顺达冷链物流有限公司",
-        address=ADDRESS,
-        contacts=[ContactData(name="王建国", phone="13812345678", email="wang@shunda.cn")],
-        assign_account_agent=False,
-    )
+    return shunda(contacts=[ContactData(name="王建国", phone="13812345678", email="wang@shunda.cn")])
 
 
 def _snapshot() -> list[Any]:
