@@ -12,6 +12,11 @@ urlpatterns = [
     path("<str:public_id>/edit/", views.customer_edit, name="customer-edit"),
     path("<str:public_id>/contacts/new/", views.contact_new, name="contact-new"),
     path("<str:public_id>/contacts/<str:contact_id>/edit/", views.contact_edit, name="contact-edit"),
+    path(
+        "<str:public_id>/contacts/<str:contact_id>/reveal-phone/",
+        views.contact_reveal_phone,
+        name="contact-reveal-phone",
+    ),
     path("<str:public_id>/notes/", views.customer_add_note, name="customer-add-note"),
     path("<str:public_id>/contacted/", views.customer_mark_contacted, name="customer-mark-contacted"),
 ]

@@ -24,6 +24,7 @@ from kefu.core.phones import display_phone
 from kefu.core.web import audit_for_display, form_errors, staff_view
 from kefu.customers import cards as customer_cards
 from kefu.customers import exporting, importing, selectors, services
+from kefu.customers import reveal as phone_reveal
 from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import ContactChannel, CustomerKind, ImportMode, Tier
 from kefu.customers.models import Contact, Customer, ImportJob, Segment
@@ -82,6 +83,10 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
 @staff_view("customers.view_customer")
 def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     customer = selectors.customer_detail(request.user, public_id)
+    return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+def _detail_context(request: AuthedRequest, customer: Customer, **extra: Any) -> dict[str, Any]:
     reveal = may_view_personal_data(request.user)
     contacts = list(customer.contacts.all())
     if reveal:
@@ -89,19 +94,52 @@ def customer_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     history = Paginator(selectors.customer_history(customer), 25).get_page(request.GET.get("page"))
     history.object_list = audit_for_display(history.object_list, reveal=reveal)
     cards, card_context = customer_cards.cards_for(request.user, customer)
+    return {
+        "customer": customer,
+        "contacts": [selectors.contact_view(c, reveal=reveal) for c in contacts],
+        "address": selectors.customer_address(customer, reveal=reveal),
+        "revealed": reveal,
+        # Masked phones the viewer may reveal with a reason (customers/_contact_phone.html).
+        "can_reveal": not reveal and phone_reveal.may_reveal(request.user),
+        "history": history,
+        "notes": customer.notes.all(),
+        "cards": cards,
+        **card_context,
+        **extra,
+    }
+
+
+@staff_view("customers.view_customer")
+def contact_reveal_phone(request: AuthedRequest, public_id: str, contact_id: str) -> HttpResponse:
+    """Reveal one contact's whole phone number with a reason (kefu.customers.reveal): htmx swaps the
+    number in place; without JavaScript the customer page comes back with it."""
+    customer = selectors.customer_detail(request.user, public_id)
+    contact = _contact_of(customer, contact_id)
+    if request.method != "POST":
+        return redirect("customer-detail", public_id=customer.public_id)
+    reason = request.POST.get("reason", "")
+    shown: dict[str, Any] = {"reveal_for": contact.public_id}
+    status = 200
+    try:
+        revealed = phone_reveal.contact_phone_reveal(actor=request.user, contact=contact, reason=reason)
+    except (ValidationFailed, TooManyRequests) as exc:
+        shown |= {"reveal_error": phone_reveal.refusal_message(exc), "reveal_reason": reason}
+        status = exc.status
+    else:
+        shown["revealed_phone"] = revealed.phone
+    if request.htmx:  # htmx swaps only 2xx answers: the fragment carries the error itself
+        return render(
+            request,
+            "customers/_contact_phone.html",
+            {
+                "customer": customer,
+                "c": selectors.contact_view(contact, reveal=False),
+                "can_reveal": phone_reveal.may_reveal(request.user),
+                **shown,
+            },
+        )
     return render(
-        request,
-        "customers/detail.html",
-        {
-            "customer": customer,
-            "contacts": [selectors.contact_view(c, reveal=reveal) for c in contacts],
-            "address": selectors.customer_address(customer, reveal=reveal),
-            "revealed": reveal,
-            "history": history,
-            "notes": customer.notes.all(),
-            "cards": cards,
-            **card_context,
-        },
+        request, "customers/detail.html", _detail_context(request, customer, **shown), status=status
     )
 
 

@@ -70,6 +70,7 @@ NOT_PAGES = {
     "customer-add-note": "POST only",
     "customer-mark-contacted": "POST only",
     "ticket-reveal-phone": "POST only (a GET goes back to the ticket page)",
+    "contact-reveal-phone": "POST only (a GET goes back to the customer page; English: customers/tests/test_views_reveal.py)",
     "customer-export": "a spreadsheet download",
     "healthz": "JSON for load balancers",
     "api-docs": "a redirect to the API documentation",

@@ -336,6 +336,9 @@ PAGES: dict[str, Free | Aim] = {
     "customers/<str:public_id>/contacts/<str:contact_id>/edit/": Aim(
         {"public_id": CUSTOMER, "contact_id": CONTACT}, {"name": "改名", "version": 1}
     ),
+    "customers/<str:public_id>/contacts/<str:contact_id>/reveal-phone/": Aim(
+        {"public_id": CUSTOMER, "contact_id": CONTACT}, {"reason": "客户要求回电"}
+    ),
     "tickets/": Free("the queue", SEARCH),
     "tickets/bulk/": Free("names tickets in the body: see PAGE_BODY_AIMS"),
     "tickets/counts/": Free("queue counts"),

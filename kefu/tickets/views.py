@@ -22,6 +22,7 @@ from kefu.accounts.models import Team
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.core.web import audit_for_display, form_errors, staff_view
+from kefu.customers import reveal as customer_reveal
 from kefu.customers import selectors as customer_selectors
 from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
@@ -327,7 +328,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "customer": customer,
         "contact": contact,
         # A masked phone the viewer may reveal with a reason (tickets/_contact_phone.html).
-        "can_reveal": bool(contact and contact.phone and not reveal_all and reveal.may_reveal(user)),
+        "can_reveal": bool(contact and contact.phone and not reveal_all and customer_reveal.may_reveal(user)),
         "recent": recent,
         "subtasks": subtasks,
         "subtasks_done": sum(1 for s in subtasks if s.status == SubtaskStatus.DONE),
@@ -395,10 +396,7 @@ def ticket_reveal_phone(request: AuthedRequest, number: str) -> HttpResponse:
     try:
         revealed = reveal.contact_phone_reveal(actor=request.user, ticket=ticket, reason=reason)
     except (ValidationFailed, TooManyRequests) as exc:
-        errors = form_errors(exc)
-        fields = errors["field_errors"]
-        message = (fields.get("reason") or fields.get("contact") or [errors["error_summary"]])[0]
-        shown = {"reveal_error": message, "reveal_reason": reason}
+        shown = {"reveal_error": customer_reveal.refusal_message(exc), "reveal_reason": reason}
         status = exc.status
     else:
         shown = {"revealed_phone": revealed.phone}

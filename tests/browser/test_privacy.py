@@ -86,6 +86,41 @@ def test_agent_reveals_a_phone_in_place_with_a_reason(
     assert AuditEvent.objects.filter(action=AuditAction.VIEW_PII, actor=ticket.agent).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("locale", "texts"),
+    [
+        ("zh-CN", {"open": "查看完整号码", "show": "查看", "bad": "请填写查看原因"}),
+        ("en-US", {"open": "Show the whole number", "show": "Show", "bad": "Give a reason"}),
+    ],
+)
+def test_agent_reveals_a_contacts_phone_on_the_customer_page(
+    new_page: Any, log_in: Any, ticket: Any, locale: str, texts: dict[str, str]
+) -> None:
+    customer = ticket.customer
+    other = new_contact(customer=customer, name="李四", phone="+8613900001111", phone_rev="11110000931")
+    page = new_page(locale=locale)
+    log_in(page, ticket.agent)
+    page.goto(f"/customers/{customer.public_id}/")
+    row = page.locator(f"#contact-phone-{other.public_id}")
+    expect(row.get_by_test_id("contact-phone")).to_have_text("139******11")
+    row.get_by_text(texts["open"]).click()
+    form = row.get_by_test_id("reveal-form")
+    form.locator("input[name=reason]").fill("1")
+    form.get_by_role("button", name=texts["show"], exact=True).click()
+    expect(row.get_by_test_id("reveal-error")).to_contain_text(texts["bad"])
+    page.screenshot(path=SHOTS / f"privacy-customer-reveal-error-{locale}.png", full_page=True)
+
+    row.locator("input[name=reason]").fill("客户要求回电" if locale == "zh-CN" else "asked for a call back")
+    row.get_by_role("button", name=texts["show"], exact=True).click()
+
+    expect(row.get_by_test_id("contact-phone")).to_have_text("139 0000 1111")
+    expect(page.get_by_test_id("contact-phone").first).to_have_text("138******78")  # the other stays masked
+    assert page.url.endswith(f"/customers/{customer.public_id}/")
+    page.screenshot(path=SHOTS / f"privacy-customer-reveal-shown-{locale}.png", full_page=True)
+    (event,) = AuditEvent.objects.filter(action=AuditAction.VIEW_PII, actor=ticket.agent)
+    assert event.changes["contacts"] == [None, [other.public_id]]
+
+
 LIMITED = {"zh-CN": "按电话号码查找过于频繁", "en-US": "Too many phone-number lookups"}
 
 
