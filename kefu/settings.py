@@ -246,6 +246,9 @@ STORAGES = {
 }
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Files a browser asks for at the site's root (favicon.ico: pages without our <link rel="icon">, such as
+# the admin and the API docs), served by whitenoise like every static file.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
 
 # Largest JSON body the API accepts, and largest spreadsheet an import accepts.
