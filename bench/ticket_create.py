@@ -4,7 +4,7 @@ that inserts one row — both served by uvicorn with 2 worker processes.
     .venv/bin/python bench/ticket_create.py [--requests 2000] [--seconds 30] [--concurrency 8]
 
 1. ``kefu serve --workers 2`` on 127.0.0.1 (the product: middleware, token authentication, ninja
-   validation, ``services.ticket_create`` — number, jieba tokens, waybill, tags, audit row — and the
+   validation, ``services.create.ticket_create`` — number, jieba tokens, waybill, tags, audit row — and the
    serialized ticket in the 201 response);
 2. the same settings with this file as the URLconf: ``POST /bare`` parses the JSON body, inserts one
    row into a scratch table in a transaction and answers 201 — the ceiling for "one write per

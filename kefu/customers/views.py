@@ -23,7 +23,7 @@ from kefu.core.pagination import Page
 from kefu.core.phones import display_phone
 from kefu.core.web import audit_for_display, form_errors, staff_view
 from kefu.customers import cards as customer_cards
-from kefu.customers import exporting, importing, selectors, services
+from kefu.customers import exporting, import_jobs, importing, selectors, services
 from kefu.customers import reveal as phone_reveal
 from kefu.customers.access import access_customer, may_view_personal_data
 from kefu.customers.enums import ContactChannel, CustomerKind, ImportMode, Tier
@@ -169,7 +169,7 @@ def customer_import(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            job = importing.import_job_create(actor=request.user, upload=upload, mode=mode)
+            job = import_jobs.import_job_create(actor=request.user, upload=upload, mode=mode)
         except KefuError as exc:
             error = exc
         else:

@@ -145,7 +145,7 @@ def seed_tickets(
     matching timestamps, a customer and contact from the existing customers (1,000 are seeded first if
     there are none), a team and, unless new, an assignee among the team's agents. Creation times are
     spread over the last ``days`` days; numbers are ``T``+yymmdd+counter taken from the same per-day
-    counters as ``services.new_ticket_number``, so later tickets never collide. ``search_text`` holds
+    counters as ``services.create.new_ticket_number``, so later tickets never collide. ``search_text`` holds
     the same jieba tokens the services compute, from a pool of ``pool_size`` generated texts tokenized
     once. No audit rows are written.
     """

@@ -78,8 +78,11 @@ def _seed_live_queue(
 ) -> None:
     """Today's queue through the services, so those tickets have the audit trail, conversation and
     lifecycle real use produces. A VIP's ticket goes to the key-account team and their account agent."""
-    from kefu.tickets import services
     from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
+    from kefu.tickets.services.common import default_status
+    from kefu.tickets.services.create import ticket_create
+    from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve, ticket_transition
+    from kefu.tickets.services.messages import message_add
 
     teams: dict[str, Team] = staff["teams"]
     agents = {
@@ -100,7 +103,7 @@ def _seed_live_queue(
         else:
             assignee = rng.choice(agents[code]) if agents[code] and rng.random() < 0.7 else None
         waybill = _waybill(rng)
-        ticket = services.ticket_create(
+        ticket = ticket_create(
             actor=assignee or rng.choice(agents[code] or staff["users"]),
             data=scenes.story_ticket(
                 story,
@@ -120,7 +123,7 @@ def _seed_live_queue(
         done = roll < 0.15
         for turn in story.conversation(rng.choice((1, 1, 2, 3)), done=done):
             if turn.kind == "customer":
-                services.message_add(
+                message_add(
                     actor=None,
                     ticket=ticket,
                     body=turn.body,
@@ -129,19 +132,15 @@ def _seed_live_queue(
                     contact=contact,
                 )
             else:
-                services.message_add(
+                message_add(
                     actor=assignee,
                     ticket=ticket,
                     body=turn.body,
                     visibility=Visibility.INTERNAL if turn.kind == "internal" else Visibility.PUBLIC,
                 )
         if done:
-            ticket = services.ticket_resolve(
-                actor=assignee, ticket=ticket, solution_summary=story.summary(waybill)
-            )
+            ticket = ticket_resolve(actor=assignee, ticket=ticket, solution_summary=story.summary(waybill))
             if roll < 0.08:
-                services.ticket_close(actor=assignee, ticket=ticket, satisfaction_confirmed=True)
+                ticket_close(actor=assignee, ticket=ticket, satisfaction_confirmed=True)
         elif roll < 0.35:
-            services.ticket_transition(
-                actor=assignee, ticket=ticket, status=services.default_status(StatusCategory.PENDING)
-            )
+            ticket_transition(actor=assignee, ticket=ticket, status=default_status(StatusCategory.PENDING))

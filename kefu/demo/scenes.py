@@ -21,7 +21,7 @@ from kefu.customers.models import Contact, Customer
 from kefu.demo.bulk import _waybill
 from kefu.demo.people import DEMO_TEAM, PORTAL_USERNAME
 from kefu.demo.stories import COLD_CHAIN, Story, make_story, story_fields
-from kefu.tickets import calls, collaboration, services
+from kefu.tickets import calls
 from kefu.tickets.enums import (
     AuthorKind,
     CallOutcome,
@@ -32,6 +32,16 @@ from kefu.tickets.enums import (
     Visibility,
 )
 from kefu.tickets.models import Category, CustomField, Subtask, Ticket
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.edit import ticket_assign, ticket_update
+from kefu.tickets.services.incidents import incident_link
+from kefu.tickets.services.lifecycle import ticket_resolve
+from kefu.tickets.services.merge_split_link import ticket_link, ticket_merge
+from kefu.tickets.services.messages import message_add
+from kefu.tickets.services.problems import problem_mark, problem_post_update
+from kefu.tickets.services.reopening import resolution_accept, resolution_reject
+from kefu.tickets.services.rules import CUSTOMER_TYPES
+from kefu.tickets.services.work_orders import subtask_create, subtask_set_status
 
 # The Zhengzhou outage of the problem scene: a rainstorm stops the sorting lines of the hub every trunk
 # line through Zhengzhou passes, and every incident is a delay there.
@@ -61,10 +71,10 @@ def story_ticket(
     assignee: User | None = None,
     tags: Sequence[str] = (),
     waybills: Sequence[str] = (),
-) -> services.TicketData:
+) -> TicketData:
     """A demo ticket told by ``story``: its subject, description, type (unless given), category and
     custom fields, with who files it where."""
-    return services.TicketData(
+    return TicketData(
         subject=story.subject,
         description=story.description,
         channel=channel,
@@ -113,15 +123,13 @@ class _Scene:
     ) -> tuple[Ticket, str]:
         waybill = waybill or _waybill(self.rng)
         by_customer = author_kind == AuthorKind.CUSTOMER
-        ticket = services.ticket_create(
+        ticket = ticket_create(
             actor=actor,
             author_kind=author_kind,
             data=story_ticket(
                 story,
                 channel=channel,
-                type=TicketType.COMPLAINT
-                if by_customer and story.type not in services.CUSTOMER_TYPES
-                else None,
+                type=TicketType.COMPLAINT if by_customer and story.type not in CUSTOMER_TYPES else None,
                 priority=priority,
                 customer=customer,
                 contact=primary(customer),
@@ -132,7 +140,7 @@ class _Scene:
             ),
         )
         if by_customer:  # a customer files a complaint with no team or tags; the lead triages it
-            ticket = services.ticket_update(
+            ticket = ticket_update(
                 actor=self.lead,
                 ticket=ticket,
                 version=None,
@@ -149,7 +157,7 @@ class _Scene:
         (the portal user) or, without one, as the contact on the phone."""
         for turn in story.conversation(turns, done=False):
             if turn.kind == "customer":
-                services.message_add(
+                message_add(
                     actor=customer_actor,
                     ticket=ticket,
                     body=turn.body,
@@ -158,7 +166,7 @@ class _Scene:
                     contact=ticket.contact,
                 )
             else:
-                services.message_add(
+                message_add(
                     actor=agent,
                     ticket=ticket,
                     body=turn.body,
@@ -199,9 +207,9 @@ def _portal_customer(scene: _Scene, customer: Customer) -> None:
     ticket, _ = scene.open(
         story, customer=customer, actor=portal_user, channel="web", author_kind=AuthorKind.CUSTOMER
     )
-    ticket = services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
+    ticket = ticket_assign(actor=lead, ticket=ticket, assignee=agent)
     scene.say(ticket, story, 3, agent=agent, customer_actor=portal_user)
-    collaboration.subtask_create(
+    subtask_create(
         actor=agent,
         ticket=ticket,
         department=Department.TRANSPORT,
@@ -219,15 +227,15 @@ def _portal_customer(scene: _Scene, customer: Customer) -> None:
     ticket, waybill = scene.open(
         story, customer=customer, actor=portal_user, channel="web", author_kind=AuthorKind.CUSTOMER
     )
-    ticket = services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
+    ticket = ticket_assign(actor=lead, ticket=ticket, assignee=agent)
     scene.say(ticket, story, 3, agent=agent, customer_actor=portal_user)
-    services.message_add(
+    message_add(
         actor=agent,
         ticket=ticket,
         body=f"@{lead.username} {story.cargo.name}理赔材料齐全，赔付 {story.amount} 元，请审批。",
         visibility=Visibility.INTERNAL,
     )
-    work_order = collaboration.subtask_create(
+    work_order = subtask_create(
         actor=agent,
         ticket=ticket,
         department=Department.FINANCE,
@@ -236,28 +244,28 @@ def _portal_customer(scene: _Scene, customer: Customer) -> None:
         problem_description=story.description,
         support_needed=f"按责任认定向客户支付 {story.amount} 元并回传付款凭证。",
     )
-    collaboration.subtask_set_status(actor=agent, subtask=work_order, status="done")
-    services.message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
-    services.ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
+    subtask_set_status(actor=agent, subtask=work_order, status="done")
+    message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
+    ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
 
     # Confirmed and closed by the customer in the portal.
     story = make_story(scene.rng, category="route-change", origin=origin)
     ticket, waybill = scene.open(
         story, customer=customer, actor=portal_user, channel="web", author_kind=AuthorKind.CUSTOMER
     )
-    ticket = services.ticket_assign(actor=agent, ticket=ticket, assignee=agent)
+    ticket = ticket_assign(actor=agent, ticket=ticket, assignee=agent)
     scene.say(ticket, story, 2, agent=agent, customer_actor=portal_user)
-    services.message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
-    ticket = services.ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
-    services.resolution_accept(actor=portal_user, ticket=ticket)
+    message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
+    ticket = ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
+    resolution_accept(actor=portal_user, ticket=ticket)
 
     # Reopened: the customer rejected the resolution in the portal.
     story = make_story(scene.rng, category="signing", origin=origin)
     ticket, waybill = scene.open(story, customer=customer, actor=agent, channel="phone", assignee=agent)
     scene.say(ticket, story, 1, agent=agent)
-    services.message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
-    ticket = services.ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
-    services.resolution_reject(
+    message_add(actor=agent, ticket=ticket, body=story.resolution.body, visibility=Visibility.PUBLIC)
+    ticket = ticket_resolve(actor=agent, ticket=ticket, solution_summary=story.summary(waybill))
+    resolution_reject(
         actor=portal_user,
         ticket=ticket,
         reason=f"运费券收到了，但{story.route.destination}的派送员这周又把货直接放进了快递柜，请真正处理。",
@@ -272,7 +280,7 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
     story = make_story(scene.rng, category="loss", origin=customer.city.removesuffix("市"))
     ticket, waybill = scene.open(story, customer=customer, actor=agent, channel="phone", assignee=agent)
     scene.say(ticket, story, 2, agent=agent)
-    overdue = collaboration.subtask_create(
+    overdue = subtask_create(
         actor=agent,
         ticket=ticket,
         department=Department.CARRIER,
@@ -287,7 +295,7 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
     Subtask.objects.filter(pk=overdue.pk).update(
         deadline=now - dt.timedelta(hours=20), created_at=now - dt.timedelta(days=2)
     )
-    services.message_add(
+    message_add(
         actor=scene.lead,
         ticket=ticket,
         body=f"@{agent.username} 承运商查找{story.cargo.name}已超时 20 小时未回复，请今天电话催办，仍无结果按丢件理赔。",
@@ -298,7 +306,7 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
     owner = other_team.members.filter(role="agent").order_by("username").first()
     story = make_story(scene.rng, category="damage", origin=customer.city.removesuffix("市"))
     waybill = _waybill(scene.rng)
-    ticket = services.ticket_create(
+    ticket = ticket_create(
         actor=owner,
         data=story_ticket(
             story,
@@ -310,7 +318,7 @@ def _work_orders(scene: _Scene, vips: list[Customer], staff: dict[str, Any]) -> 
         ),
     )
     scene.made += 1
-    collaboration.subtask_create(
+    subtask_create(
         actor=owner,
         ticket=ticket,
         department=Department.OTHER,
@@ -389,7 +397,7 @@ def _merged_and_linked(scene: _Scene, vips: list[Customer]) -> None:
     first, waybill = scene.open(story, customer=customer, actor=agent, channel="phone", assignee=agent)
     scene.say(first, story, 1, agent=agent)
     duplicate, _ = scene.open(story, customer=customer, actor=agent, channel="email", waybill=waybill)
-    collaboration.ticket_merge(actor=lead, source=duplicate, target=first)
+    ticket_merge(actor=lead, source=duplicate, target=first)
     claim = make_story(
         scene.rng,
         category="damage",
@@ -401,7 +409,7 @@ def _merged_and_linked(scene: _Scene, vips: list[Customer]) -> None:
     second, _ = scene.open(
         claim, customer=customer, actor=agent, channel="phone", assignee=agent, waybill=waybill
     )
-    collaboration.ticket_link(actor=agent, ticket=second, other=first, kind=LinkKind.RELATED)
+    ticket_link(actor=agent, ticket=second, other=first, kind=LinkKind.RELATED)
 
 
 def _problem(scene: _Scene, vips: list[Customer]) -> None:
@@ -410,9 +418,9 @@ def _problem(scene: _Scene, vips: list[Customer]) -> None:
     lead = scene.lead
     story = make_story(scene.rng, category="delay", via=OUTAGE_CITY, node="干线运输")
     hub = story.route.place("干线运输")
-    problem = services.ticket_create(
+    problem = ticket_create(
         actor=lead,
-        data=services.TicketData(
+        data=TicketData(
             subject=f"{hub}暴雨停运，途经{OUTAGE_CITY}的干线货物延误",
             description=f"{OUTAGE_CITY}暴雨，{hub}分拣线停运，途经{OUTAGE_CITY}的干线车辆滞留，"
             "预计延误 1–2 天。汇总受影响客户的工单，统一同步处理进度。",
@@ -429,7 +437,7 @@ def _problem(scene: _Scene, vips: list[Customer]) -> None:
         ),
     )
     scene.made += 1
-    problem = collaboration.problem_mark(actor=lead, ticket=problem)
+    problem = problem_mark(actor=lead, ticket=problem)
     incidents = []
     for customer in scene.rng.sample(vips, min(4, len(vips))):
         story = make_story(
@@ -445,8 +453,8 @@ def _problem(scene: _Scene, vips: list[Customer]) -> None:
         ticket, _ = scene.open(story, customer=customer, actor=owner, channel="phone", assignee=owner)
         scene.say(ticket, story, 1, agent=owner)
         incidents.append(ticket)
-    collaboration.incident_link(actor=lead, problem=problem, incidents=incidents)
-    collaboration.problem_post_update(
+    incident_link(actor=lead, problem=problem, incidents=incidents)
+    problem_post_update(
         actor=lead,
         problem=problem,
         body=f"{hub}已恢复分拣，滞留车辆今晚发出，受影响货物预计延误 1–2 天送达，延误运费按时效承诺退还。",

@@ -20,9 +20,11 @@ from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount
 from kefu.demo import DEMO_LIVE_TICKETS, DEMO_PASSWORD, DEMO_TICKETS, demo_logins, seed_bulk, seed_demo
 from kefu.demo.bulk import _still_active
 from kefu.demo.stories import CARGO_BY_NAME
-from kefu.tickets import selectors, services
+from kefu.tickets import selectors
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.rules import validate_custom_fields
 
 SEED = 20261125
 
@@ -281,7 +283,7 @@ def test_seed_bulk_creates_valid_tickets() -> None:
         assert match.group(1) == timezone.localtime(ticket.created_at).strftime("%y%m%d")
         numbers.add(ticket.number)
         assert ticket.status.category == ticket.status_category
-        assert services.validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
+        assert validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
         if ticket.category and ticket.category.code in ("delay", "damage", "loss"):
             assert len(ticket.custom_fields) == 3  # the fields of migration 0002: no demo fields here
             (cargo,) = [name for name in CARGO_BY_NAME if name in ticket.subject]
@@ -316,9 +318,7 @@ def test_seed_bulk_creates_valid_tickets() -> None:
     assert sample is not None
     waybill = sample.waybills.values_list("waybill_no", flat=True)[0]
     assert set(Ticket.objects.filter(selectors.search_q(waybill)).values_list("pk", flat=True)) == {sample.pk}
-    new = services.ticket_create(
-        actor=None, data=services.TicketData(subject="新工单", channel="phone", type="inquiry")
-    )
+    new = ticket_create(actor=None, data=TicketData(subject="新工单", channel="phone", type="inquiry"))
     assert new.number not in numbers
     today = [n for n in numbers if n[1:7] == new.number[1:7]]
     assert all(int(n[7:]) < int(new.number[7:]) for n in today)

@@ -21,11 +21,11 @@ from kefu.customers.enums import Tier
 from kefu.demo import DEMO_PASSWORD, demo_logins, seed_demo
 from kefu.demo.people import DEMO_TEAM, PORTAL_USERNAME
 from kefu.demo.stories import ABROAD, CARGO_BY_NAME, HUBS
-from kefu.tickets import services
 from kefu.tickets.access import access_ticket, visible_tickets
 from kefu.tickets.calls import recent_calls
 from kefu.tickets.enums import ACTIVE_CATEGORIES, CallOutcome, StatusCategory, SubtaskStatus
 from kefu.tickets.models import CustomField, Message, Subtask, Ticket, TicketLink
+from kefu.tickets.services.rules import validate_custom_fields
 
 SEED = 20261125
 PLACES = [*HUBS, *ABROAD]  # every city a route names, the transit hubs included
@@ -70,7 +70,7 @@ def test_custom_fields_belong_to_the_category_and_agree_with_the_subject(logins:
     for ticket in story_tickets():
         assert ticket.category is not None, ticket.number
         code = ticket.category.code
-        assert services.validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
+        assert validate_custom_fields(ticket.category, ticket.custom_fields) == ticket.custom_fields
         assert set(ticket.custom_fields) == keys[code], (ticket.number, ticket.custom_fields)
         if code in ("delay", "damage", "loss"):
             (cargo,) = cargo_named(ticket.subject)

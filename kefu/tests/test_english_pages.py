@@ -35,7 +35,8 @@ from django.utils import translation
 from kefu.accounts.enums import Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.customers.enums import ImportMode
-from kefu.customers.importing import import_job_create, import_job_run
+from kefu.customers.import_jobs import import_job_create
+from kefu.customers.importing import import_job_run
 from kefu.customers.models import Customer, ImportJob, Segment
 from kefu.customers.tests.test_import import HEADERS, template_row, write_csv
 from kefu.demo import demo_logins, seed_demo

@@ -37,10 +37,13 @@ from kefu.core import notifications
 from kefu.core.models import Notification
 from kefu.customers.models import Contact, Customer, CustomerNote, ImportJob
 from kefu.customers.tests.factories import PortalAccountFactory, new_contact, new_customer
-from kefu.tickets import collaboration, console, problem_views
+from kefu.tickets import console, problem_views
 from kefu.tickets import views as ticket_views
 from kefu.tickets.enums import Department, Visibility
 from kefu.tickets.models import Attachment, Message, ReplyDraft, SavedView, Subtask, Ticket, TicketLink
+from kefu.tickets.services.merge_split_link import ticket_link
+from kefu.tickets.services.problems import problem_mark
+from kefu.tickets.services.work_orders import subtask_create
 from kefu.tickets.tests.factories import new_message, new_ticket
 
 ROLES = ["anonymous", "agent", "lead", "manager", "qa", "analyst", "admin", "portal_a", "portal_b"]
@@ -110,8 +113,8 @@ def _side(letter: str, *, team: Team, creator: User, account_agent: User) -> Sid
     message = new_message(ticket=ticket, actor=creator, body=f"回复{tag}", attachments=[upload])
     new_message(ticket=ticket, actor=creator, body=f"内部备注{tag}", visibility=Visibility.INTERNAL)
     other = new_ticket(actor=creator, customer=customer, team=team, subject=f"关联{tag}")
-    collaboration.ticket_link(actor=creator, ticket=ticket, other=other)
-    subtask = collaboration.subtask_create(
+    ticket_link(actor=creator, ticket=ticket, other=other)
+    subtask = subtask_create(
         actor=creator,
         ticket=ticket,
         department=Department.WAREHOUSE,
@@ -167,7 +170,7 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
     b = _side("B", team=team_b, creator=other_agent, account_agent=other_agent)
     users["portal_a"] = PortalAccountFactory(customer=a.customer).user
     users["portal_b"] = PortalAccountFactory(customer=b.customer).user
-    collaboration.problem_mark(actor=users["lead"], ticket=a.ticket)
+    problem_mark(actor=users["lead"], ticket=a.ticket)
     view = console.saved_view_create(actor=other_agent, name=f"视图{MARK}", filters={}, shared=False)
     job = ImportJob.objects.create(
         created_by=other_agent, original_name=f"导入{MARK}.xlsx", mode="all_or_nothing"

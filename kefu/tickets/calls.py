@@ -21,9 +21,10 @@ from kefu.customers import services as customer_services
 from kefu.customers.enums import CustomerKind
 from kefu.customers.models import Contact, Customer
 from kefu.customers.services import ContactData
-from kefu.tickets import services
 from kefu.tickets.enums import CallOutcome, Channel, Visibility
 from kefu.tickets.models import CallLog, Ticket
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.messages import message_add
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def call_log_create(
     contact: Contact | None = None,
     new_caller: NewCaller | None = None,
     callback_due_at: dt.datetime | None = None,
-    ticket: services.TicketData | None = None,
+    ticket: TicketData | None = None,
     existing_ticket: Ticket | None = None,
 ) -> CallLog:
     """Record a call — all or nothing. With ``new_caller``, the unknown caller is saved as a new
@@ -126,9 +127,9 @@ def call_log_create(
             contact=ticket.contact or contact,
             description=ticket.description or summary.strip(),
         )
-        created = services.ticket_create(actor=actor, data=data)
+        created = ticket_create(actor=actor, data=data)
     elif existing_ticket is not None:
-        services.message_add(
+        message_add(
             actor=actor,
             ticket=existing_ticket,
             body=_("电话记录（%(outcome)s）：%(summary)s")

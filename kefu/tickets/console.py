@@ -19,10 +19,16 @@ from kefu.accounts.models import Team, TeamMembership, User
 from kefu.core import audit
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
 from kefu.core.models import AuditAction
-from kefu.tickets import collaboration, services
 from kefu.tickets.access import access_ticket, require_agent_write, visible_tickets
 from kefu.tickets.enums import LinkKind, Priority, Visibility
 from kefu.tickets.models import Attachment, Category, CustomField, SavedView, Status, Ticket, TicketLink
+from kefu.tickets.services import rules
+from kefu.tickets.services.common import category_named
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.edit import ticket_assign, ticket_update
+from kefu.tickets.services.lifecycle import ticket_transition
+from kefu.tickets.services.merge_split_link import ticket_merge
+from kefu.tickets.services.messages import message_add
 
 PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls every 20 s
 
@@ -32,13 +38,13 @@ PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls
 
 def assignable_users() -> QuerySet[User]:
     """Everyone who handles tickets, of any team (bulk actions, work orders); one ticket's own list is
-    ``services.assignable_users``, which the service enforces."""
-    return services.assignable_users(actor=None, team=None)
+    ``rules.assignable_users``, which the services enforce."""
+    return rules.assignable_users(actor=None, team=None)
 
 
 def assignee_by_id(user_id: int) -> User:
     """The user a form or request body names as assignee; whether they may be assigned is the
-    service's question (``services.assignee_errors``), so every path gives the same answer."""
+    service's question (``rules.assignee_errors``), so every path gives the same answer."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise ValidationFailed.for_field("assignee", _("没有编号为 %(id)s 的员工") % {"id": user_id})
@@ -67,7 +73,7 @@ def category_fields(category: Category | None) -> list[CustomField]:
 
 
 def category_by_code(code: str) -> Category | None:
-    return services.category_named(code) if code else None
+    return category_named(code) if code else None
 
 
 # --- attachments ---------------------------------------------------------------------------------
@@ -291,17 +297,15 @@ def bulk_apply(*, actor: User, numbers: Sequence[str], action: str, value: str) 
         try:
             ticket = access_ticket(actor, number)
             if action == "merge":
-                collaboration.ticket_merge(actor=actor, source=ticket, target=target)
+                ticket_merge(actor=actor, source=ticket, target=target)
             elif action == "assign":
-                services.ticket_assign(actor=actor, ticket=ticket, assignee=target)
+                ticket_assign(actor=actor, ticket=ticket, assignee=target)
             elif action == "status":
-                services.ticket_transition(actor=actor, ticket=ticket, status=target)
+                ticket_transition(actor=actor, ticket=ticket, status=target)
             elif action == "priority":
-                services.ticket_update(actor=actor, ticket=ticket, version=None, changes={"priority": value})
+                ticket_update(actor=actor, ticket=ticket, version=None, changes={"priority": value})
             else:
-                services.ticket_update(
-                    actor=actor, ticket=ticket, version=None, changes={}, add_tags=[value.strip()]
-                )
+                ticket_update(actor=actor, ticket=ticket, version=None, changes={}, add_tags=[value.strip()])
         except KefuError as exc:
             results.append(BulkResult(number, ok=False, message=exc.message))
         else:
@@ -316,15 +320,15 @@ def bulk_apply(*, actor: User, numbers: Sequence[str], action: str, value: str) 
 def ticket_create_with_attachments(
     *,
     actor: Any,
-    data: services.TicketData,
+    data: TicketData,
     attachments: Sequence[Any] = (),
     author_kind: str = "agent",
 ) -> Ticket:
     """A new ticket and, when files come with it, a first public message carrying them — all or nothing
     (a refused attachment leaves no ticket behind)."""
-    ticket = services.ticket_create(actor=actor, data=data, author_kind=author_kind)
+    ticket = ticket_create(actor=actor, data=data, author_kind=author_kind)
     if attachments:
-        services.message_add(
+        message_add(
             actor=actor,
             ticket=ticket,
             body=data.description or data.subject,

@@ -5,7 +5,7 @@ reload or another device; sending the reply clears it. A reply held back by a co
 with the draft (``reply_draft_keep_files``), and the next send carries them.
 
 Drafts are the writer's own unfinished work, not ticket data: saving one is not audited and does not
-touch the ticket's version. Sending goes through ``services.message_add``, which is.
+touch the ticket's version. Sending goes through ``message_add``, which is.
 
 A draft nobody touched for ``KEFU_DRAFT_RETENTION_DAYS`` is abandoned: the hourly maintenance run
 (``kefu.core.tasks``) removes it with its files (:func:`reply_drafts_prune`).
@@ -23,9 +23,9 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from kefu.tickets import services
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Attachment, DraftAttachment, Message, ReplyDraft, Ticket
+from kefu.tickets.services.messages import message_add
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def reply_send(
     kept = list(draft.attachments.filter(pk__in=list(keep))) if draft is not None else []
     files = [File(item.file.open("rb"), name=item.name) for item in kept]
     try:
-        message = services.message_add(
+        message = message_add(
             actor=actor,
             ticket=ticket,
             body=body,

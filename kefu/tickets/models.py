@@ -353,7 +353,7 @@ class IncidentRule(models.Model):
     A ticket created while the rule holds (its problem is new, open or pending and ``ends_at`` has not
     passed) becomes an incident when it is about one of ``waybills``, or when its exception node
     (custom field ``exception_node``) contains one of ``route_nodes`` — and, if ``categories`` is not
-    empty, it is in one of them. Checked by ``collaboration.incident_autolink`` on every
+    empty, it is in one of them. Checked by ``services.incidents.incident_autolink`` on every
     ``ticket_create`` with one query over this (small) table.
 
     The rule acts for ``set_by``, whoever saved it last: it links only tickets that user may see when the
@@ -401,7 +401,7 @@ class Message(models.Model):
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     # The ticket's version once this message was added: a reply composed at an older version is held
-    # when someone else wrote in between (services._check_version).
+    # when someone else wrote in between (services.conflicts.check_version).
     ticket_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, ValidationFailed
 from kefu.core.web import form_errors, portal_view
-from kefu.tickets import console, forms, selectors, services, waybills
+from kefu.tickets import console, forms, selectors, waybills
 from kefu.tickets.access import access_ticket
 from kefu.tickets.enums import (
     AuthorKind,
@@ -22,6 +22,9 @@ from kefu.tickets.enums import (
     Visibility,
 )
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.create import TicketData
+from kefu.tickets.services.messages import message_add
+from kefu.tickets.services.reopening import resolution_accept, resolution_reject
 from kefu.tickets.views import attachment_response
 
 
@@ -92,7 +95,7 @@ def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> Ht
     result: Ticket | None = None
     try:
         if action == "reply":
-            services.message_add(
+            message_add(
                 actor=user,
                 ticket=ticket,
                 body=request.POST.get("body", ""),
@@ -102,12 +105,10 @@ def portal_ticket_action(request: AuthedRequest, number: str, action: str) -> Ht
             )
             done = _("回复已发送")
         elif action == "accept":
-            services.resolution_accept(actor=user, ticket=ticket)
+            resolution_accept(actor=user, ticket=ticket)
             done = _("感谢确认，工单已关闭")
         else:
-            result = services.resolution_reject(
-                actor=user, ticket=ticket, reason=request.POST.get("reason", "")
-            )
+            result = resolution_reject(actor=user, ticket=ticket, reason=request.POST.get("reason", ""))
             done = _("已重新打开工单，客服会尽快跟进")
     except (ValidationFailed, Conflict) as exc:
         return _detail(
@@ -130,7 +131,7 @@ def portal_ticket_new(request: AuthedRequest) -> HttpResponse:
     category = console.category_by_code(post.get("category", request.GET.get("category", "")))
     fields = console.category_fields(category)
     if request.method == "POST":
-        data = services.TicketData(
+        data = TicketData(
             subject=post.get("subject", ""),
             description=post.get("description", ""),
             channel=Channel.WEB,

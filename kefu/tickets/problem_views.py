@@ -2,15 +2,13 @@
 outage, link its incidents (by number, by waybill, in bulk from a queue filter or saved view), set the
 automatic linking rule, post one update to every incident and resolve them together.
 
-Views parse and call ``collaboration`` services, which check ``tickets.manage_problem`` themselves; the
-template only hides the controls. A refused request re-renders the ticket page with the error (422) and
-changes nothing."""
+Views parse and call the services (``services.incidents``, ``services.problems``), which check
+``tickets.manage_problem`` themselves; the template only hides the controls. A refused request
+re-renders the ticket page with the error (422) and changes nothing."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -24,36 +22,24 @@ from django.views.decorators.http import require_http_methods
 from kefu.accounts.http import AuthedRequest
 from kefu.core.errors import Conflict, KefuError, NotFound, ValidationFailed
 from kefu.core.web import form_errors, staff_view
-from kefu.tickets import collaboration, console, forms, selectors, waybills
-from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
+from kefu.tickets import console, forms, selectors, ticket_page, waybills
+from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import StatusCategory
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.incidents import (
+    incident_link,
+    incident_rule_clear,
+    incident_rule_set,
+    incidents_link_by_waybill,
+)
+from kefu.tickets.services.problems import (
+    problem_mark,
+    problem_post_update,
+    problem_resolve,
+)
 
 # A bulk link from a filter refuses more than this many tickets: narrow the filter instead.
 MAX_BULK_LINK = 1000
-
-
-def problem_context(user: Any, ticket: Ticket) -> dict[str, Any]:
-    """What ``_problem.html`` needs, for the ticket page. No query unless ``ticket`` is a problem (an
-    incident's banner uses ``ticket.problem``, which the detail selector already joins)."""
-    may_manage = (
-        user.has_perm("tickets.manage_problem")
-        and user.has_perm("tickets.change_ticket")
-        and not is_read_only_role(user)
-    )
-    context: dict[str, Any] = {"can_manage_problem": may_manage, "problem_overview": None}
-    if ticket.is_problem:
-        context["problem_overview"] = collaboration.problem_overview(ticket, user=user)
-        if may_manage:
-            context.update(
-                {
-                    "problem_saved_views": list(console.saved_views_for(user)),
-                    "problem_categories": console.categories(),
-                    # A fresh id per page view: a double-submitted update is posted once.
-                    "problem_update_id": uuid.uuid4().hex,
-                }
-            )
-    return context
 
 
 def _lines(value: str) -> list[str]:
@@ -98,7 +84,7 @@ def _link_from_filter(request: AuthedRequest, problem: Ticket) -> list[Ticket]:
             _("符合条件的工单有 %(count)s 张，超过上限 %(max)s，请缩小筛选范围")
             % {"count": found, "max": MAX_BULK_LINK},
         )
-    return collaboration.incident_link(actor=request.user, problem=problem, incidents=candidates)
+    return incident_link(actor=request.user, problem=problem, incidents=candidates)
 
 
 def _link(request: AuthedRequest, problem: Ticket) -> str:
@@ -109,9 +95,9 @@ def _link(request: AuthedRequest, problem: Ticket) -> str:
         if not numbers:
             raise ValidationFailed.for_field("numbers", _("请至少填写一个工单号"))
         incidents = console.other_tickets(request.user, numbers, field="numbers")
-        linked = collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
+        linked = incident_link(actor=request.user, problem=problem, incidents=incidents)
     elif mode == "waybills":
-        linked = collaboration.incidents_link_by_waybill(
+        linked = incidents_link_by_waybill(
             actor=request.user, problem=problem, waybill_nos=waybills.split(post.get("waybills", ""))
         )
     elif mode == "filter":
@@ -126,7 +112,7 @@ def _link(request: AuthedRequest, problem: Ticket) -> str:
 def _rule(request: AuthedRequest, problem: Ticket) -> str:
     post = request.POST
     if post.get("clear") == "1":
-        collaboration.incident_rule_clear(actor=request.user, problem=problem)
+        incident_rule_clear(actor=request.user, problem=problem)
         return _("自动关联规则已删除")
     codes = post.getlist("categories")
     categories = [c for c in console.categories() if c.code in codes]
@@ -139,7 +125,7 @@ def _rule(request: AuthedRequest, problem: Ticket) -> str:
     ends_at = forms.parse_local_datetime(raw_end)
     if raw_end and ends_at is None:
         raise ValidationFailed.for_field("ends_at", _("截止时间格式无效"))
-    collaboration.incident_rule_set(
+    incident_rule_set(
         actor=request.user,
         problem=problem,
         waybills=waybills.split(post.get("waybills", "")),
@@ -151,7 +137,7 @@ def _rule(request: AuthedRequest, problem: Ticket) -> str:
 
 
 def _update(request: AuthedRequest, problem: Ticket) -> str:
-    posted = collaboration.problem_post_update(
+    posted = problem_post_update(
         actor=request.user,
         problem=problem,
         body=request.POST.get("body", ""),
@@ -161,7 +147,7 @@ def _update(request: AuthedRequest, problem: Ticket) -> str:
 
 
 def _resolve(request: AuthedRequest, problem: Ticket) -> str:
-    result = collaboration.problem_resolve(
+    result = problem_resolve(
         actor=request.user,
         problem=problem,
         solution_summary=request.POST.get("solution_summary", ""),
@@ -176,7 +162,7 @@ def _resolve(request: AuthedRequest, problem: Ticket) -> str:
 
 
 def _mark(request: AuthedRequest, ticket: Ticket) -> str:
-    collaboration.problem_mark(actor=request.user, ticket=ticket)
+    problem_mark(actor=request.user, ticket=ticket)
     return _("已设为问题工单")
 
 
@@ -206,10 +192,8 @@ def problem_action(request: AuthedRequest, number: str, op: str) -> HttpResponse
         raise NotFound(_("页面不存在"))
     ticket = access_ticket(request.user, number)
     if request.method == "GET":
-        from kefu.tickets.views import _detail_context  # views imports this module
-
-        ticket_page = selectors.ticket_detail(request.user, number)
-        context = _detail_context(request, ticket_page, problem_op=op, problem_values={})
+        shown = selectors.ticket_detail(request.user, number)
+        context = ticket_page.detail_context(request, shown, problem_op=op, problem_values={})
         return render(request, "tickets/detail.html", context)
     require_agent_write(request.user)
     try:
@@ -222,10 +206,7 @@ def problem_action(request: AuthedRequest, number: str, op: str) -> HttpResponse
 
 
 def _refused(request: AuthedRequest, number: str, op: str, exc: KefuError) -> HttpResponse:
-    # Imported here: views imports this module for the ticket page's context.
-    from kefu.tickets.views import _detail_context
-
-    context = _detail_context(
+    context = ticket_page.detail_context(
         request,
         selectors.ticket_detail(request.user, number),
         problem_op=op,

@@ -8,43 +8,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.accounts.http import AuthedRequest
 from kefu.accounts.models import Team
 from kefu.core.errors import Conflict, KefuError, NotFound, TooManyRequests, ValidationFailed
-from kefu.core.models import AuditAction
-from kefu.core.web import audit_for_display, form_errors, staff_view
+from kefu.core.web import form_errors, staff_view
 from kefu.customers import reveal as customer_reveal
 from kefu.customers import selectors as customer_selectors
-from kefu.customers import services as customer_services
 from kefu.customers.access import access_customer, may_view_personal_data, visible_customers
 from kefu.customers.enums import CustomerKind
 from kefu.customers.models import Customer
-from kefu.tickets import calls, collaboration, console, drafts, forms, reveal, selectors, services, waybills
+from kefu.tickets import calls, console, drafts, forms, reveal, selectors, ticket_page, waybills
 from kefu.tickets.access import access_ticket, is_read_only_role, require_agent_write
 from kefu.tickets.enums import (
-    ACTIVE_CATEGORIES,
     CallOutcome,
     Channel,
     CloseReason,
-    Department,
-    LinkKind,
     Priority,
     StatusCategory,
-    SubtaskStatus,
     TicketType,
     Visibility,
 )
 from kefu.tickets.models import Ticket
-from kefu.tickets.problem_views import problem_context
+from kefu.tickets.services.create import TicketData
+from kefu.tickets.services.edit import ticket_assign, ticket_update
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve, ticket_transition
+from kefu.tickets.services.merge_split_link import (
+    ticket_link,
+    ticket_merge,
+    ticket_merge_check,
+    ticket_split,
+    ticket_unlink,
+)
+from kefu.tickets.services.reopening import ticket_reopen
+from kefu.tickets.services.work_orders import subtask_create, subtask_set_status
 
 
 def _status_of(exc: KefuError) -> int:
@@ -215,172 +219,10 @@ def bulk(request: AuthedRequest) -> HttpResponse:
 # --- ticket page ----------------------------------------------------------------------------------
 
 
-def _custom_field_rows(ticket: Ticket, fields: list[Any]) -> list[dict[str, Any]]:
-    values = ticket.custom_fields or {}
-    return [{"spec": f, "value": values.get(f.key, "")} for f in fields]
-
-
-# Ticket changes the timeline leaves out (the header shows them) or labels itself.
-_HIDDEN_CHANGES = {"status_category", "version", "search_text"}
-_LABELS = {
-    "subtasks": gettext_lazy("协作单"),
-    "waybills": gettext_lazy("运单号"),
-    "watchers": gettext_lazy("关注人"),
-    "links": pgettext_lazy("ticket page card", "关联工单"),
-    "merged_from": gettext_lazy("合并自"),
-    "split_to": gettext_lazy("拆分为"),
-    "messages": gettext_lazy("移入的消息"),
-    "incidents": gettext_lazy("事件工单"),
-    "incident_rule": gettext_lazy("自动关联规则"),
-    "problem_update": gettext_lazy("群发更新"),
-    "incidents_notified": gettext_lazy("已通知事件工单数"),
-}
-
-
-def _link_change(side: Any) -> Any:
-    """A ``links`` audit value (``"related T2611250001"``) with the kind in words."""
-    kind, _space, number = str(side or "").partition(" ")
-    return f"{LinkKind(kind).label} {number}" if kind in LinkKind.values else side
-
-
-def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], customer: Any = None) -> None:
-    """Audit events ready for the ticket timeline: the creation without its field dump, custom fields
-    by label, the contact's name masked unless the viewer may see personal data."""
-    specs = {f.key: f for f in fields}
-
-    def shown_field(key: str, value: Any) -> str:
-        spec = specs.get(key)
-        if spec is None:
-            return _("%(label)s：%(value)s") % {"label": key, "value": value}
-        return _("%(label)s：%(value)s") % {"label": spec.localized_label, "value": spec.choice_label(value)}
-
-    for event in events:
-        event.content_type = ContentType.objects.get_for_id(event.content_type_id)  # cached, no query
-        changes = event.changes if isinstance(event.changes, dict) else {}
-        if event.action == AuditAction.CREATE:
-            changes = {}
-        changes = {k: v for k, v in changes.items() if k not in _HIDDEN_CHANGES}
-        for name, pair in list(changes.items()):
-            if not isinstance(pair, list | tuple):
-                continue
-            if name == "custom_fields":
-                changes[name] = [
-                    _("、").join(shown_field(k, v) for k, v in side.items())
-                    if isinstance(side, dict)
-                    else side
-                    for side in pair
-                ]
-            elif name == "contact" and not reveal:
-                changes[name] = [
-                    customer_selectors.contact_name(str(side), reveal=False, customer=customer)
-                    if side
-                    else side
-                    for side in pair
-                ]
-            elif name == "links":
-                changes[name] = [_link_change(side) for side in pair]
-        event.changes = changes
-    audit_for_display(events, reveal=reveal, labels=_LABELS)
-
-
-def _assignees(user: Any, ticket: Ticket) -> list[Any]:
-    """Whom the user may assign this ticket to, and its current assignee (kept selected)."""
-    assignees = list(services.assignable_users(actor=user, team=ticket.team))
-    if ticket.assignee is not None and ticket.assignee not in assignees:
-        assignees.insert(0, ticket.assignee)
-    return assignees
-
-
-def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    user = request.user
-    reveal_all = may_view_personal_data(user)
-    timeline = selectors.ticket_timeline(ticket, for_customer=False)
-    fields = console.category_fields(ticket.category)
-    customer = ticket.customer
-    _shape_events(
-        [item.event for item in timeline if item.event is not None],
-        reveal=reveal_all,
-        fields=fields,
-        customer=customer,
-    )
-    contact = None
-    recent: list[Ticket] = []
-    if customer is not None:
-        person = reveal.callback_contact(ticket)
-        if person is not None:
-            contact = customer_selectors.contact_view(person, reveal=reveal_all, customer=customer)
-            if reveal_all:
-                customer_services.record_pii_view(
-                    actor=user, customer=customer, contacts=[person], where="ticket"
-                )
-        recent = list(selectors.customer_recent_tickets(request.user, customer.pk, exclude=ticket.pk))
-    subtasks = list(ticket.subtasks.all())
-    read_only = is_read_only_role(user) or not user.has_perm("tickets.change_ticket")
-    draft = None if read_only else drafts.draft_for(ticket, user)
-    workable = (
-        not read_only and ticket.merged_into_id is None and ticket.status_category != StatusCategory.CLOSED
-    )
-    context = {
-        "ticket": ticket,
-        "timeline": timeline,
-        "custom_fields": _custom_field_rows(ticket, fields),
-        "category_fields": fields,
-        "customer": customer,
-        "contact": contact,
-        # A masked phone the viewer may reveal with a reason (tickets/_contact_phone.html).
-        "can_reveal": bool(contact and contact.phone and not reveal_all and customer_reveal.may_reveal(user)),
-        "recent": recent,
-        "subtasks": subtasks,
-        "subtasks_done": sum(1 for s in subtasks if s.status == SubtaskStatus.DONE),
-        "subtasks_total": sum(1 for s in subtasks if s.status != SubtaskStatus.CANCELLED),
-        "can_create_subtasks": True,
-        "departments": Department.choices,
-        "subtask_statuses": SubtaskStatus.choices,
-        "watching": any(w.pk == user.pk for w in ticket.watchers.all()),
-        "read_only": read_only,
-        "links": console.ticket_links(user, ticket),
-        "link_kinds": list(console.MANUAL_LINK_KINDS.items()),
-        # The services refuse to merge or split a closed ticket, and to split off a ticket's only message.
-        "can_merge": workable,
-        "can_split": workable and sum(1 for item in timeline if item.kind == "message") > 1,
-        "merge_target": None,
-        "posted": {},
-        "assignees": _assignees(user, ticket),
-        "statuses": [s for s in console.statuses() if s.category in ACTIVE_CATEGORIES],
-        "categories": console.categories(),
-        "types": TicketType.choices,
-        "priorities": Priority.choices,
-        "close_reasons": CloseReason.choices,
-        "others": console.presence_touch(ticket, user),
-        "waybills_value": ", ".join(w.waybill_no for w in ticket.waybills.all()),
-        "edit_values": {
-            "subject": ticket.subject,
-            "type": ticket.type,
-            "priority": ticket.priority,
-            "category": ticket.category.code if ticket.category else "",
-            "waybills": ", ".join(w.waybill_no for w in ticket.waybills.all()),
-            **{f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
-        },
-        # The split form starts from this ticket's category and fields (split_* after a refused split).
-        "ticket_fields": fields,
-        "ticket_values": {f"cf_{key}": value for key, value in (ticket.custom_fields or {}).items()},
-        "split_message": None,
-        "split_fields": [],
-        "draft": draft.body if draft else "",
-        "draft_visibility": draft.visibility if draft else Visibility.PUBLIC,
-        "draft_files": list(draft.attachments.all()) if draft else [],
-        "action": "",
-        **form_errors(None),
-        **problem_context(user, ticket),
-    }
-    context.update(extra)
-    return context
-
-
 @staff_view("tickets.view_ticket")
 def ticket_detail(request: AuthedRequest, number: str) -> HttpResponse:
     ticket = selectors.ticket_detail(request.user, number)
-    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+    return render(request, "tickets/detail.html", ticket_page.detail_context(request, ticket))
 
 
 @staff_view("tickets.view_ticket")
@@ -400,7 +242,7 @@ def ticket_reveal_phone(request: AuthedRequest, number: str) -> HttpResponse:
         status = exc.status
     else:
         shown = {"revealed_phone": revealed.phone}
-    context = _detail_context(request, ticket, **shown)
+    context = ticket_page.detail_context(request, ticket, **shown)
     if request.htmx:  # htmx swaps only 2xx answers: the fragment carries the error itself
         return render(request, "tickets/_contact_phone.html", context)
     return render(request, "tickets/detail.html", context, status=status)
@@ -468,7 +310,7 @@ def _assign(request: AuthedRequest, ticket: Ticket) -> None:
         if user_id is None:
             raise ValidationFailed.for_field("assignee", _("请选择处理人"))
         assignee = console.assignee_by_id(user_id)
-    services.ticket_assign(
+    ticket_assign(
         actor=request.user,
         ticket=ticket,
         assignee=assignee,
@@ -480,13 +322,13 @@ def _status(request: AuthedRequest, ticket: Ticket) -> None:
     status = console.statuses().filter(code=request.POST.get("status", "")).first()
     if status is None:
         raise ValidationFailed.for_field("status", _("请选择状态"))
-    services.ticket_transition(
+    ticket_transition(
         actor=request.user, ticket=ticket, status=status, version=forms.parse_int(request.POST.get("version"))
     )
 
 
 def _resolve(request: AuthedRequest, ticket: Ticket) -> None:
-    services.ticket_resolve(
+    ticket_resolve(
         actor=request.user,
         ticket=ticket,
         solution_summary=request.POST.get("solution_summary", ""),
@@ -495,7 +337,7 @@ def _resolve(request: AuthedRequest, ticket: Ticket) -> None:
 
 
 def _close(request: AuthedRequest, ticket: Ticket) -> None:
-    services.ticket_close(
+    ticket_close(
         actor=request.user,
         ticket=ticket,
         satisfaction_confirmed=request.POST.get("satisfied") == "1",
@@ -506,7 +348,7 @@ def _close(request: AuthedRequest, ticket: Ticket) -> None:
 
 
 def _reopen(request: AuthedRequest, ticket: Ticket) -> Ticket:
-    return services.ticket_reopen(actor=request.user, ticket=ticket, reason=request.POST.get("reason", ""))
+    return ticket_reopen(actor=request.user, ticket=ticket, reason=request.POST.get("reason", ""))
 
 
 def _edit(request: AuthedRequest, ticket: Ticket) -> None:
@@ -520,7 +362,7 @@ def _edit(request: AuthedRequest, ticket: Ticket) -> None:
         "category": category,
         "custom_fields": forms.parse_custom_fields(post, console.category_fields(category)),
     }
-    services.ticket_update(
+    ticket_update(
         actor=request.user,
         ticket=ticket,
         version=forms.parse_int(post.get("version")),
@@ -530,7 +372,7 @@ def _edit(request: AuthedRequest, ticket: Ticket) -> None:
 
 
 def _tags(request: AuthedRequest, ticket: Ticket) -> None:
-    services.ticket_update(
+    ticket_update(
         actor=request.user,
         ticket=ticket,
         version=None,
@@ -543,7 +385,7 @@ def _tags(request: AuthedRequest, ticket: Ticket) -> None:
 def _subtask(request: AuthedRequest, ticket: Ticket) -> None:
     post = request.POST
     assignee = console.assignable_users().filter(pk=forms.parse_int(post.get("assignee")) or 0).first()
-    collaboration.subtask_create(
+    subtask_create(
         actor=request.user,
         ticket=ticket,
         department=post.get("department", ""),
@@ -564,9 +406,7 @@ def _subtask_status(request: AuthedRequest, ticket: Ticket) -> None:
     subtask = ticket.subtasks.filter(pk=forms.parse_int(request.POST.get("subtask")) or 0).first()
     if subtask is None:
         raise NotFound(_("协作单不存在"))
-    collaboration.subtask_set_status(
-        actor=request.user, subtask=subtask, status=request.POST.get("status", "")
-    )
+    subtask_set_status(actor=request.user, subtask=subtask, status=request.POST.get("status", ""))
 
 
 def _watch(request: AuthedRequest, ticket: Ticket) -> None:
@@ -586,9 +426,9 @@ def _merge(request: AuthedRequest, ticket: Ticket) -> Ticket | ShowPage:
     then (with ``confirm=1``) the merge; the survivor is returned, so the agent lands on it."""
     target = console.other_ticket(request.user, request.POST.get("into", ""), field="into")
     if request.POST.get("confirm") == "1":
-        return collaboration.ticket_merge(actor=request.user, source=ticket, target=target)
+        return ticket_merge(actor=request.user, source=ticket, target=target)
     # The merge's own check: the confirmation shows exactly the refusal the merge would give.
-    collaboration.ticket_merge_check(source=ticket, target=target)
+    ticket_merge_check(source=ticket, target=target)
     return ShowPage({"merge_target": selectors.ticket_detail(request.user, target.number)})
 
 
@@ -598,11 +438,9 @@ def _split(request: AuthedRequest, ticket: Ticket) -> Ticket:
         raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
     post = request.POST
     if "category" not in post:  # no choice offered: the new ticket keeps the original's category
-        return collaboration.ticket_split(
-            actor=request.user, message=message, subject=post.get("subject", "")
-        )
+        return ticket_split(actor=request.user, message=message, subject=post.get("subject", ""))
     category = console.category_by_code(post["category"])
-    return collaboration.ticket_split(
+    return ticket_split(
         actor=request.user,
         message=message,
         subject=post.get("subject", ""),
@@ -621,14 +459,14 @@ def _link_kind(request: AuthedRequest) -> str:
 def _link(request: AuthedRequest, ticket: Ticket) -> None:
     kind = _link_kind(request)
     other = console.other_ticket(request.user, request.POST.get("other", ""), field="other")
-    collaboration.ticket_link(actor=request.user, ticket=ticket, other=other, kind=kind)
+    ticket_link(actor=request.user, ticket=ticket, other=other, kind=kind)
 
 
 def _unlink(request: AuthedRequest, ticket: Ticket) -> None:
     kind = _link_kind(request)
     other = console.other_ticket(request.user, request.POST.get("other", ""), field="other")
     try:
-        collaboration.ticket_unlink(actor=request.user, ticket=ticket, other=other, kind=kind)
+        ticket_unlink(actor=request.user, ticket=ticket, other=other, kind=kind)
     except NotFound as exc:  # someone else removed it a moment ago: say so on the page, not with a 404
         raise ValidationFailed.for_field("other", exc.message) from None
 
@@ -682,7 +520,9 @@ def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpRespo
     ticket = access_ticket(request.user, number)
     if request.method == "GET":
         fresh = selectors.ticket_detail(request.user, number)
-        return render(request, "tickets/detail.html", _detail_context(request, fresh, action=action))
+        return render(
+            request, "tickets/detail.html", ticket_page.detail_context(request, fresh, action=action)
+        )
     require_agent_write(request.user)
     try:
         result = handler(request, ticket)
@@ -692,7 +532,9 @@ def ticket_action(request: AuthedRequest, number: str, action: str) -> HttpRespo
         return _refused(request, ticket, action, exc)
     if isinstance(result, ShowPage):
         fresh = selectors.ticket_detail(request.user, number)
-        context = _detail_context(request, fresh, action=action, posted=request.POST, **result.context)
+        context = ticket_page.detail_context(
+            request, fresh, action=action, posted=request.POST, **result.context
+        )
         return render(request, "tickets/detail.html", context)
     done = str(DONE[action])
     if isinstance(result, Ticket) and "%(" in done:
@@ -719,7 +561,7 @@ def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError
     elif uploads:
         files_dropped = True
     fresh = selectors.ticket_detail(request.user, ticket.number)
-    context = _detail_context(
+    context = ticket_page.detail_context(
         request,
         fresh,
         action=action,
@@ -749,7 +591,7 @@ def _refused(request: AuthedRequest, ticket: Ticket, action: str, exc: KefuError
 
 def ticket_data_from(
     request: AuthedRequest, *, channel: str, customer: Customer | None, team: Team | None = None
-) -> services.TicketData:
+) -> TicketData:
     """A new ticket as the console's forms give it — the new-ticket page and the call log's "log and
     open a ticket": ``customer`` is the one the form named (found by the caller); the team is the
     form's choice among the user's own teams, else ``team``."""
@@ -758,7 +600,7 @@ def ticket_data_from(
     chosen = forms.parse_int(post.get("team"))
     if chosen:
         team = console.teams_of(request.user).filter(pk=chosen).first()
-    return services.TicketData(
+    return TicketData(
         team=team,
         subject=post.get("subject", ""),
         description=post.get("description", ""),

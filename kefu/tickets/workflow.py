@@ -13,7 +13,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.OPEN, S.PENDING, S.RESOLVED}),
     # Leaving resolved for open is a reopen; closing needs the customer's confirmation or a reason.
     S.RESOLVED: frozenset({S.OPEN, S.CLOSED}),
-    # Reopening a closed ticket is only possible within the reopen window (services.ticket_reopen).
+    # Reopening a closed ticket is only possible within the reopen window (services.reopening.ticket_reopen).
     S.CLOSED: frozenset({S.OPEN}),
 }
 

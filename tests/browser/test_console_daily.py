@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
-from kefu.tickets import services
+from kefu.tickets.services.edit import ticket_assign, ticket_update
 from kefu.tickets.tests.factories import new_message, new_ticket
 
 pytestmark = pytest.mark.browser
@@ -43,7 +43,7 @@ def test_the_bell_counts_new_notifications_without_a_reload(new_page, log_in, se
     expect(count).to_be_hidden()  # nothing unread
 
     # when: the lead assigns the ticket to the agent, while the agent's page stays open
-    services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
+    ticket_assign(actor=lead, ticket=ticket, assignee=agent)
 
     # then: the count appears without a reload
     expect(count).to_have_text("1")
@@ -146,9 +146,7 @@ def test_queue_sorts_by_a_header_click(new_page, log_in, desk, locale):
     team, agent, _lead = desk
     older = new_ticket(actor=agent, team=team, subject="较早的工单")
     newer = new_ticket(actor=agent, team=team, subject="较新的工单")
-    services.ticket_update(
-        actor=agent, ticket=older, version=None, changes={"subject": "较早的工单（刚更新）"}
-    )
+    ticket_update(actor=agent, ticket=older, version=None, changes={"subject": "较早的工单（刚更新）"})
     page = new_page(locale=locale)
     log_in(page, agent)
     if locale.startswith("en"):

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
 from kefu.customers.tests.factories import new_customer
-from kefu.tickets import collaboration
 from kefu.tickets.enums import Department
+from kefu.tickets.services.work_orders import subtask_create
 from kefu.tickets.tests.factories import new_ticket
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_a_work_order_owner_finds_the_ticket_in_my_work_orders(
     owner = UserFactory(role=Role.AGENT, full_name="仓储王工")
     customer = new_customer(name="顺达冷链物流有限公司")
     ticket = new_ticket(subject="整票服装少件", team=TeamFactory(name="售后组"), customer=customer)
-    collaboration.subtask_create(
+    subtask_create(
         actor=None,
         ticket=ticket,
         department=Department.WAREHOUSE,

@@ -12,7 +12,8 @@ from django.utils import translation
 
 from kefu.accounts.enums import Role
 from kefu.customers.enums import ImportMode, ImportStatus
-from kefu.customers.importing import import_job_create, import_job_run
+from kefu.customers.import_jobs import import_job_create
+from kefu.customers.importing import import_job_run
 from kefu.customers.models import Customer, ImportJob
 from kefu.customers.tests.test_import import HEADERS, template_row, write_csv
 

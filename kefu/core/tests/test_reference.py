@@ -11,8 +11,8 @@ from kefu.accounts.models import Team
 from kefu.accounts.tests.factories import TeamFactory
 from kefu.core import reference
 from kefu.core.models import Sequence
-from kefu.tickets import services
 from kefu.tickets.models import Category, Status
+from kefu.tickets.services.common import category_named, default_status
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +72,9 @@ def test_fixture_loading_does_not_touch_the_stamp():
 
 def test_admin_edits_reach_the_services_at_once():
     # given the delay category and the default "new" status, read (and cached) by the services
-    delay = services.category_named("delay")
+    delay = category_named("delay")
     assert delay is not None
-    new_status = services.default_status("new")
+    new_status = default_status("new")
 
     # when an administrator renames the category, gives it another team and adds a default status
     team = cast(Team, TeamFactory(name="新的默认团队"))
@@ -88,10 +88,10 @@ def test_admin_edits_reach_the_services_at_once():
     new_status.save()
 
     # then the next reads see the change
-    fresh = services.category_named("delay")
+    fresh = category_named("delay")
     assert fresh is not None
     assert (fresh.name, fresh.default_team_id) == ("时效延误（改）", team.pk)
-    assert services.default_status("new") == replacement != new_status
+    assert default_status("new") == replacement != new_status
     Category.objects.filter(code="delay").update(is_active=False)
     reference.changed()  # update() sends no signal
-    assert services.category_named("delay") is None
+    assert category_named("delay") is None

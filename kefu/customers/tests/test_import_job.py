@@ -17,7 +17,7 @@ from kefu.accounts.enums import Role
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import ImportMode, ImportStatus
-from kefu.customers.importing import import_job_create
+from kefu.customers.import_jobs import import_job_create
 from kefu.customers.models import Contact, Customer, ImportJob
 from kefu.customers.tests.test_import import GOOD_ROWS, HEADERS, template_row, write_csv, write_xlsx
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
-from kefu.tickets import collaboration, console
+from kefu.tickets import console
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     agent_ref,
@@ -29,6 +29,21 @@ from kefu.tickets.api.schemas import (
 )
 from kefu.tickets.enums import ACTIVE_CATEGORIES, Department, LinkKind, SubtaskStatus
 from kefu.tickets.models import Category, IncidentRule, Subtask, Ticket
+from kefu.tickets.services.incidents import (
+    incident_link,
+    incident_rule_clear,
+    incident_rule_set,
+    incidents_link_by_waybill,
+)
+from kefu.tickets.services.merge_split_link import (
+    INHERIT,
+    ticket_link,
+    ticket_merge,
+    ticket_split,
+    ticket_unlink,
+)
+from kefu.tickets.services.problems import problem_mark, problem_post_update, problem_resolve
+from kefu.tickets.services.work_orders import subtask_create, subtask_set_status, subtask_update
 
 # --- working together: merge, split, links, subtasks, problems ------------------------------------
 # Staff writers only (portal users get 403, QA and analysts 403); the problem services also require
@@ -225,7 +240,7 @@ def _subtask_of(ticket: Ticket, subtask_id: int) -> Subtask:
 def merge_ticket(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
     source = writable(request, ref)
     target = console.other_ticket(request.user, payload.into, field="into")
-    survivor = collaboration.ticket_merge(actor=request.user, source=source, target=target)
+    survivor = ticket_merge(actor=request.user, source=source, target=target)
     return shown(request, survivor)
 
 
@@ -236,11 +251,11 @@ def split_ticket(request: HttpRequest, ref: str, payload: SplitIn) -> dict[str, 
     if message is None:
         raise ValidationFailed.for_field("message", _("该工单没有这条消息"))
     given = payload.model_fields_set
-    new = collaboration.ticket_split(
+    new = ticket_split(
         actor=request.user,
         message=message,
         subject=payload.subject,
-        category=category_ref(payload.category) if "category" in given else collaboration.INHERIT,
+        category=category_ref(payload.category) if "category" in given else INHERIT,
         custom_fields=payload.custom_fields,
     )
     return shown(request, new)
@@ -250,14 +265,14 @@ def split_ticket(request: HttpRequest, ref: str, payload: SplitIn) -> dict[str, 
 def link_ticket(request: HttpRequest, ref: str, payload: LinkIn) -> dict[str, Any]:
     ticket = writable(request, ref)
     other = console.other_ticket(request.user, payload.other, field="other")
-    link = collaboration.ticket_link(actor=request.user, ticket=ticket, other=other, kind=payload.kind)
+    link = ticket_link(actor=request.user, ticket=ticket, other=other, kind=payload.kind)
     return {"source": ticket.number, "target": other.number, "kind": link.kind, "created_at": link.created_at}
 
 
 @router.delete("/{ref}/links/{other}", response={204: None}, summary="Remove a link (?kind=related)")
 def unlink_ticket(request: HttpRequest, ref: str, other: str, kind: LinkKind = LinkKind.RELATED) -> None:
     ticket = writable(request, ref)
-    collaboration.ticket_unlink(
+    ticket_unlink(
         actor=request.user,
         ticket=ticket,
         other=console.other_ticket(request.user, other, field="other"),
@@ -278,7 +293,7 @@ def create_subtask(request: HttpRequest, ref: str, payload: SubtaskIn) -> dict[s
     ticket = writable(request, ref)
     values = payload.model_dump()
     values["assignee"] = agent_ref(payload.assignee)
-    subtask = collaboration.subtask_create(actor=request.user, ticket=ticket, **values)
+    subtask = subtask_create(actor=request.user, ticket=ticket, **values)
     return _subtask_out(subtask)
 
 
@@ -311,7 +326,7 @@ def update_subtask(request: HttpRequest, ref: str, subtask_id: int, payload: Sub
         )
     if "assignee" in changes:
         changes["assignee"] = agent_ref(changes["assignee"])
-    updated = collaboration.subtask_update(actor=request.user, subtask=subtask, version=version, **changes)
+    updated = subtask_update(actor=request.user, subtask=subtask, version=version, **changes)
     return _subtask_out(updated)
 
 
@@ -320,7 +335,7 @@ def set_subtask_status(
     request: HttpRequest, ref: str, subtask_id: int, payload: SubtaskStatusIn
 ) -> dict[str, Any]:
     ticket = writable(request, ref)
-    subtask = collaboration.subtask_set_status(
+    subtask = subtask_set_status(
         actor=request.user, subtask=_subtask_of(ticket, subtask_id), status=payload.status
     )
     return _subtask_out(subtask)
@@ -329,7 +344,7 @@ def set_subtask_status(
 @router.post("/{ref}/problem", response=TicketOut, summary="Make this the problem ticket of an outage")
 def mark_problem(request: HttpRequest, ref: str) -> dict[str, Any]:
     ticket = writable(request, ref)
-    return shown(request, collaboration.problem_mark(actor=request.user, ticket=ticket))
+    return shown(request, problem_mark(actor=request.user, ticket=ticket))
 
 
 @router.post("/{ref}/incidents", response=IncidentsOut, summary="Link incidents to this problem ticket")
@@ -341,9 +356,9 @@ def link_incidents(request: HttpRequest, ref: str, payload: IncidentsIn) -> dict
     with transaction.atomic():  # tickets and waybills together, or nothing
         if payload.tickets:
             incidents = console.other_tickets(request.user, payload.tickets, field="tickets")
-            linked += collaboration.incident_link(actor=request.user, problem=problem, incidents=incidents)
+            linked += incident_link(actor=request.user, problem=problem, incidents=incidents)
         if payload.waybills:
-            linked += collaboration.incidents_link_by_waybill(
+            linked += incidents_link_by_waybill(
                 actor=request.user, problem=problem, waybill_nos=payload.waybills
             )
     return {"linked": [t.number for t in linked]}
@@ -356,7 +371,7 @@ def link_incidents(request: HttpRequest, ref: str, payload: IncidentsIn) -> dict
 )
 def post_problem_update(request: HttpRequest, ref: str, payload: ProblemUpdateIn) -> dict[str, Any]:
     problem = writable(request, ref)
-    messages = collaboration.problem_post_update(
+    messages = problem_post_update(
         actor=request.user, problem=problem, body=payload.body, update_id=payload.update_id
     )
     return {"posted": len(messages)}
@@ -369,7 +384,7 @@ def post_problem_update(request: HttpRequest, ref: str, payload: ProblemUpdateIn
 )
 def resolve_problem(request: HttpRequest, ref: str, payload: ProblemResolveIn) -> dict[str, Any]:
     problem = writable(request, ref)
-    result = collaboration.problem_resolve(
+    result = problem_resolve(
         actor=request.user,
         problem=problem,
         solution_summary=payload.solution_summary,
@@ -406,7 +421,7 @@ def set_incident_rule(request: HttpRequest, ref: str, payload: IncidentRuleIn) -
         raise ValidationFailed.for_field(
             "categories", _("分类不存在：%(codes)s") % {"codes": _("、").join(unknown)}
         )
-    rule = collaboration.incident_rule_set(
+    rule = incident_rule_set(
         actor=request.user,
         problem=problem,
         waybills=payload.waybills,
@@ -420,4 +435,4 @@ def set_incident_rule(request: HttpRequest, ref: str, payload: IncidentRuleIn) -
 @router.delete("/{ref}/incident-rule", response={204: None}, summary="Stop linking new tickets automatically")
 def clear_incident_rule(request: HttpRequest, ref: str) -> None:
     problem = writable(request, ref)
-    collaboration.incident_rule_clear(actor=request.user, problem=problem)
+    incident_rule_clear(actor=request.user, problem=problem)

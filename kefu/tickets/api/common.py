@@ -18,10 +18,11 @@ from kefu.customers.access import may_view_personal_data, visible_customers
 from kefu.customers.models import Contact, Customer
 from kefu.customers.selectors import contact_name
 from kefu.customers.services import record_pii_view
-from kefu.tickets import console, selectors, services
+from kefu.tickets import console, selectors
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
+from kefu.tickets.services.common import category_named
 
 # The one router of /tickets: every endpoint module registers on it (kefu.tickets.api imports them).
 router = Router(tags=["tickets"])
@@ -173,7 +174,7 @@ def shown(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 def category_ref(code: str | None) -> Category | None:
     if code is None:
         return None
-    category = services.category_named(code)
+    category = category_named(code)
     if category is None:
         raise ValidationFailed.for_field("category", _("没有代码为 %(code)s 的分类") % {"code": code})
     return category

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, UploadedFile
 
 from kefu.core.errors import PermissionDenied
-from kefu.tickets import selectors, services
+from kefu.tickets import selectors
 from kefu.tickets.access import access_ticket, require_agent_write
 from kefu.tickets.api.common import (
     is_portal,
@@ -21,6 +21,7 @@ from kefu.tickets.api.schemas import (
     MessageOut,
 )
 from kefu.tickets.enums import AuthorKind, Visibility
+from kefu.tickets.services.messages import message_add
 
 # --- conversation ---------------------------------------------------------------------------------
 
@@ -51,7 +52,7 @@ def _require_may_reply(user: Any) -> None:
 def add_reply(request: HttpRequest, ref: str, payload: MessageIn) -> dict[str, Any]:
     ticket = access_ticket(request.user, ref)
     _require_may_reply(request.user)
-    message = services.message_add(
+    message = message_add(
         actor=request.user,
         ticket=ticket,
         body=payload.body,
@@ -68,7 +69,7 @@ def add_note(request: HttpRequest, ref: str, payload: MessageIn) -> dict[str, An
     if is_portal(request.user):
         raise PermissionDenied(_("客户不能添加内部备注"))
     require_agent_write(request.user)
-    message = services.message_add(
+    message = message_add(
         actor=request.user,
         ticket=ticket,
         body=payload.body,
@@ -97,7 +98,7 @@ def add_attachments(
     _require_may_reply(request.user)
     if portal and visibility != Visibility.PUBLIC:
         raise PermissionDenied(_("客户不能添加内部备注"))
-    message = services.message_add(
+    message = message_add(
         actor=request.user,
         ticket=ticket,
         body=body,

@@ -16,7 +16,7 @@ from kefu.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from kefu.core.pagination import encode_time_cursor, keyset_page
 from kefu.customers.access import may_view_personal_data
 from kefu.customers.selectors import contact_name
-from kefu.tickets import reveal, selectors, services
+from kefu.tickets import reveal, selectors
 from kefu.tickets.access import access_ticket
 from kefu.tickets.api.common import (
     NO_MESSAGES,
@@ -56,6 +56,10 @@ from kefu.tickets.api.schemas import (
 )
 from kefu.tickets.enums import AuthorKind, Channel, Priority
 from kefu.tickets.models import Category, Ticket
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.edit import ticket_assign, ticket_update
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve, ticket_transition
+from kefu.tickets.services.reopening import resolution_accept, resolution_reject, ticket_reopen
 
 # --- list, changes, create ------------------------------------------------------------------------
 
@@ -101,14 +105,12 @@ def _created_out(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return detail_out(ticket, portal=is_portal(request.user), reveal=reveal, counts=NO_MESSAGES)
 
 
-def _ticket_data(
-    user: Any, payload: TicketIn, *, category: Category | None, portal: bool
-) -> services.TicketData:
+def _ticket_data(user: Any, payload: TicketIn, *, category: Category | None, portal: bool) -> TicketData:
     """The API's new ticket. A portal user's is its own organization's, on the web channel whatever
     the body says; everything else the body says goes to the service, which refuses what a customer
-    may not set (services.customer_ticket_errors) — the portal's form is held to the same rule."""
+    may not set (customer_ticket_errors) — the portal's form is held to the same rule."""
     customer = user.portal_account.customer if portal else customer_ref(user, payload.customer)
-    return services.TicketData(
+    return TicketData(
         subject=payload.subject,
         description=payload.description,
         channel=Channel.WEB if portal else payload.channel,
@@ -135,7 +137,7 @@ def _create(request: HttpRequest, payload: TicketIn) -> Ticket:
         raise PermissionDenied(_("没有权限创建工单"))
     data = _ticket_data(user, payload, category=category, portal=portal)
     author_kind = AuthorKind.CUSTOMER if portal else AuthorKind.AGENT
-    return services.ticket_create(actor=user, data=data, author_kind=author_kind)
+    return ticket_create(actor=user, data=data, author_kind=author_kind)
 
 
 @router.post(
@@ -191,7 +193,7 @@ def update_ticket(request: HttpRequest, ref: str, payload: TicketPatch) -> dict[
         changes["category"] = category_ref(given["category"])
     if "contact" in given:
         changes["contact"] = contact_ref(given["contact"], customer=ticket.customer, required_customer=True)
-    updated = services.ticket_update(
+    updated = ticket_update(
         actor=request.user,
         ticket=ticket,
         version=payload.version,
@@ -206,7 +208,7 @@ def update_ticket(request: HttpRequest, ref: str, payload: TicketPatch) -> dict[
 @router.post("/{ref}/assign", response=TicketOut, summary="Assign to an agent (and optionally a team)")
 def assign_ticket(request: HttpRequest, ref: str, payload: AssignIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    updated = services.ticket_assign(
+    updated = ticket_assign(
         actor=request.user,
         ticket=ticket,
         assignee=agent_ref(payload.assignee),
@@ -219,7 +221,7 @@ def assign_ticket(request: HttpRequest, ref: str, payload: AssignIn) -> dict[str
 @router.post("/{ref}/transition", response=TicketOut, summary="Move to a new, open or pending status")
 def transition_ticket(request: HttpRequest, ref: str, payload: TransitionIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    updated = services.ticket_transition(
+    updated = ticket_transition(
         actor=request.user, ticket=ticket, status=status_ref(payload.status), version=payload.version
     )
     return shown(request, updated)
@@ -228,7 +230,7 @@ def transition_ticket(request: HttpRequest, ref: str, payload: TransitionIn) -> 
 @router.post("/{ref}/resolve", response=TicketOut, summary="Resolve with a solution summary")
 def resolve_ticket(request: HttpRequest, ref: str, payload: ResolveIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    updated = services.ticket_resolve(
+    updated = ticket_resolve(
         actor=request.user, ticket=ticket, solution_summary=payload.solution_summary, version=payload.version
     )
     return shown(request, updated)
@@ -237,7 +239,7 @@ def resolve_ticket(request: HttpRequest, ref: str, payload: ResolveIn) -> dict[s
 @router.post("/{ref}/close", response=TicketOut, summary="Close a resolved ticket")
 def close_ticket(request: HttpRequest, ref: str, payload: CloseIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    updated = services.ticket_close(
+    updated = ticket_close(
         actor=request.user,
         ticket=ticket,
         satisfaction_confirmed=payload.satisfaction_confirmed,
@@ -255,7 +257,7 @@ def close_ticket(request: HttpRequest, ref: str, payload: CloseIn) -> dict[str, 
 )
 def reopen_ticket(request: HttpRequest, ref: str, payload: ReopenIn) -> dict[str, Any]:
     ticket = writable(request, ref)
-    updated = services.ticket_reopen(actor=request.user, ticket=ticket, reason=payload.reason)
+    updated = ticket_reopen(actor=request.user, ticket=ticket, reason=payload.reason)
     return shown(request, updated)
 
 
@@ -263,7 +265,7 @@ def reopen_ticket(request: HttpRequest, ref: str, payload: ReopenIn) -> dict[str
 def accept_resolution(request: HttpRequest, ref: str) -> dict[str, Any]:
     ticket = access_ticket(request.user, ref)
     require_portal(request.user)
-    return shown(request, services.resolution_accept(actor=request.user, ticket=ticket))
+    return shown(request, resolution_accept(actor=request.user, ticket=ticket))
 
 
 @router.post(
@@ -272,7 +274,7 @@ def accept_resolution(request: HttpRequest, ref: str) -> dict[str, Any]:
 def reject_resolution(request: HttpRequest, ref: str, payload: RejectIn) -> dict[str, Any]:
     ticket = access_ticket(request.user, ref)
     require_portal(request.user)
-    reopened = services.resolution_reject(actor=request.user, ticket=ticket, reason=payload.reason)
+    reopened = resolution_reject(actor=request.user, ticket=ticket, reason=payload.reason)
     return shown(request, reopened)
 
 

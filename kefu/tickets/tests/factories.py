@@ -7,9 +7,12 @@ from typing import Any
 
 from django.test import Client
 
-from kefu.tickets import services
 from kefu.tickets.enums import Channel, TicketType, Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
+from kefu.tickets.services.common import default_status
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve
+from kefu.tickets.services.messages import message_add
 
 # The fields every delay / damage / loss ticket must carry (seeded by migration 0002).
 LOGISTICS_FIELDS = {"cargo_type": "普通货物", "exception_node": "干线运输", "expected_solution": "尽快派送"}
@@ -22,11 +25,11 @@ def category(code: str) -> Category:
 
 def status(category: str) -> Status:
     """The default admin status of a status category (``StatusCategory.OPEN`` → 处理中)."""
-    return services.default_status(category)
+    return default_status(category)
 
 
 def new_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
-    """A saved ticket created by ``services.ticket_create``.
+    """A saved ticket created by ``ticket_create``.
 
     Defaults: channel phone, type inquiry, category ``other`` (no required fields), a numbered
     subject. ``category`` may be a Category or its code; any other ``TicketData`` field may be given.
@@ -34,14 +37,14 @@ def new_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
     cat = fields.pop("category", "other")
     if isinstance(cat, str):
         cat = category(cat)
-    data = services.TicketData(
+    data = TicketData(
         subject=fields.pop("subject", "货物未按时送达"),
         channel=fields.pop("channel", Channel.PHONE),
         type=fields.pop("type", TicketType.INQUIRY),
         category=cat,
         **fields,
     )
-    return services.ticket_create(actor=actor, data=data)
+    return ticket_create(actor=actor, data=data)
 
 
 def new_message(
@@ -52,19 +55,19 @@ def new_message(
     visibility: str = Visibility.PUBLIC,
     **kwargs: Any,
 ) -> Message:
-    """A message added by ``services.message_add`` (a public agent reply by default); ``actor`` is a
+    """A message added by ``message_add`` (a public agent reply by default); ``actor`` is a
     user, ``"bot"`` or None (system), as for every service."""
-    return services.message_add(actor=actor, ticket=ticket, body=body, visibility=visibility, **kwargs)
+    return message_add(actor=actor, ticket=ticket, body=body, visibility=visibility, **kwargs)
 
 
 def resolved_ticket(*, actor: Any = None, summary: str = "已联系承运商加急派送", **fields: Any) -> Ticket:
     ticket = new_ticket(actor=actor, **fields)
-    return services.ticket_resolve(actor=actor, ticket=ticket, solution_summary=summary)
+    return ticket_resolve(actor=actor, ticket=ticket, solution_summary=summary)
 
 
 def closed_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
     ticket = resolved_ticket(actor=actor, **fields)
-    return services.ticket_close(actor=actor, ticket=ticket, satisfaction_confirmed=True)
+    return ticket_close(actor=actor, ticket=ticket, satisfaction_confirmed=True)
 
 
 class UserClient(Client):

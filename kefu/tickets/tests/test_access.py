@@ -15,10 +15,12 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.customers.tests.factories import new_customer
-from kefu.tickets import access, collaboration, selectors, services
+from kefu.tickets import access, selectors
 from kefu.tickets.access import may_see, reach, users_who_may_see
 from kefu.tickets.enums import Department, SubtaskStatus
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.edit import ticket_assign
+from kefu.tickets.services.work_orders import subtask_create, subtask_set_status
 from kefu.tickets.tests.factories import UserClient, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ SUBJECT = "冷冻海鲜延误三天未送达"
 
 
 def _work_order(ticket: Ticket, owner: User | None) -> Any:
-    return collaboration.subtask_create(
+    return subtask_create(
         actor=None,
         ticket=ticket,
         department=Department.WAREHOUSE,
@@ -45,7 +47,7 @@ def _relate(relation: str, user: User, ticket: Ticket) -> None:
         assert ticket.team is not None
         MembershipFactory(team=ticket.team, user=user)
     elif relation == "assignee":
-        services.ticket_assign(actor=None, ticket=ticket, assignee=user)
+        ticket_assign(actor=None, ticket=ticket, assignee=user)
     elif relation == "watcher":
         ticket.watchers.add(user)
     elif relation == "account agent":
@@ -143,7 +145,7 @@ def test_a_done_work_order_still_shows_its_ticket_but_leaves_my_work_orders_queu
     client = UserClient(owner)
     listed = client.get("/tickets/?queue=work_orders").content.decode()
 
-    collaboration.subtask_set_status(actor=owner, subtask=order, status=SubtaskStatus.DONE)
+    subtask_set_status(actor=owner, subtask=order, status=SubtaskStatus.DONE)
 
     assert ticket.number in listed
     assert ticket.number not in client.get("/tickets/?queue=work_orders").content.decode()

@@ -15,8 +15,11 @@ from kefu.accounts.models import Team, User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditEvent
-from kefu.tickets import collaboration, console, services
+from kefu.tickets import console
 from kefu.tickets.models import Message, SavedView, Ticket, TicketLink
+from kefu.tickets.services.edit import ticket_update
+from kefu.tickets.services.incidents import incident_link
+from kefu.tickets.services.problems import problem_mark
 from kefu.tickets.tests.factories import UserClient, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -46,9 +49,7 @@ def manager(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def problem(lead: User, team: Team) -> Ticket:
-    return collaboration.problem_mark(
-        actor=lead, ticket=new_ticket(actor=lead, team=team, subject="郑州转运中心停运")
-    )
+    return problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team, subject="郑州转运中心停运"))
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_the_service_refuses_an_incident_the_actor_may_not_see(lead, problem, th
     before = _untouched(theirs)
 
     with pytest.raises(ValidationFailed) as refused:
-        collaboration.incident_link(actor=lead, problem=problem, incidents=[theirs])
+        incident_link(actor=lead, problem=problem, incidents=[theirs])
 
     assert refused.value.fields == {"incidents": [f"工单 {theirs.number} 不存在"]}
     assert _untouched(theirs) == before
@@ -109,7 +110,7 @@ def test_updates_and_resolution_reach_only_the_incidents_the_lead_may_see(
 ):
     # given a problem whose incidents a manager linked across teams
     ours = new_ticket(team=team, subject="我的快递没到")
-    collaboration.incident_link(actor=manager, problem=problem, incidents=[ours, theirs])
+    incident_link(actor=manager, problem=problem, incidents=[ours, theirs])
     before = _untouched(theirs)
     client = lead_api
 
@@ -130,7 +131,7 @@ def test_the_problem_page_lists_and_counts_only_incidents_the_viewer_may_see(
     manager, lead, team, problem, theirs
 ):
     ours = new_ticket(team=team, subject="我的快递没到")
-    collaboration.incident_link(actor=manager, problem=problem, incidents=[ours, theirs])
+    incident_link(actor=manager, problem=problem, incidents=[ours, theirs])
 
     page = UserClient(lead).get(f"/tickets/{problem.number}/")
 
@@ -155,7 +156,7 @@ def test_console_link_from_a_saved_view_or_waybill_reaches_only_the_leads_ticket
     by_view = client.post(
         f"/tickets/{problem.number}/problem/link/", {"mode": "filter", "saved_view": shared.pk}
     )
-    services.ticket_update(actor=lead, ticket=ours, version=None, changes={})
+    ticket_update(actor=lead, ticket=ours, version=None, changes={})
     Ticket.objects.filter(pk=ours.pk).update(problem=None)
     by_waybill = client.post(
         f"/tickets/{problem.number}/problem/link/", {"mode": "waybills", "waybills": "SF100200001"}

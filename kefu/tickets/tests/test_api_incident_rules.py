@@ -9,8 +9,9 @@ import pytest
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import TeamFactory
 from kefu.core.models import AuditEvent
-from kefu.tickets import collaboration
 from kefu.tickets.models import IncidentRule, Ticket
+from kefu.tickets.services.incidents import incident_rule_set
+from kefu.tickets.services.problems import problem_mark
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def lead(make_user: Any, team: Any) -> Any:
 @pytest.fixture
 def problem(lead: Any, team: Any) -> Ticket:
     ticket = new_ticket(actor=lead, subject="郑州转运中心停运", team=team)
-    return collaboration.problem_mark(actor=lead, ticket=ticket)
+    return problem_mark(actor=lead, ticket=ticket)
 
 
 def _state() -> tuple[list[Any], int, list[Any]]:
@@ -110,7 +111,7 @@ def test_non_problem_ticket_is_422_on_problem(api_as: Any, lead: Any, team: Any)
 def test_without_permission_is_403_and_changes_nothing(
     api_as: Any, make_user: Any, lead: Any, team: Any, problem: Ticket, *, role: Role
 ) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
     user = make_user(role)
     team.members.add(user)
     client = api_as(user)
@@ -128,6 +129,6 @@ def test_portal_user_cannot_read_it(api_as: Any, lead: Any, problem: Ticket) -> 
 
     account = PortalAccountFactory()
     Ticket.objects.filter(pk=problem.pk).update(customer=account.customer)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
 
     assert api_as(account.user).get(f"/tickets/{problem.number}/incident-rule").status_code == 403

@@ -19,9 +19,13 @@ from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
 from kefu.core.models import AuditEvent, IdempotencyKey, Notification
 from kefu.customers.tests.factories import CustomerFactory, PortalAccountFactory
-from kefu.tickets import collaboration, services
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Attachment, Message, Tag, Ticket, TicketLink, TicketWaybill
+from kefu.tickets.services.incidents import incident_link
+from kefu.tickets.services.lifecycle import ticket_resolve
+from kefu.tickets.services.merge_split_link import ticket_link
+from kefu.tickets.services.problems import problem_mark
+from kefu.tickets.services.work_orders import subtask_create
 from kefu.tickets.tests.factories import new_message, new_ticket
 
 ROLES = [
@@ -88,9 +92,7 @@ def db_state() -> tuple[Any, ...]:
 
 
 def _resolve(world: dict[str, Any]) -> None:
-    services.ticket_resolve(
-        actor=world["users"]["agent"], ticket=world["ticket"], solution_summary="已加急派送"
-    )
+    ticket_resolve(actor=world["users"]["agent"], ticket=world["ticket"], solution_summary="已加急派送")
 
 
 def _other(world: dict[str, Any]) -> None:
@@ -100,17 +102,15 @@ def _other(world: dict[str, Any]) -> None:
 
 def _linked(world: dict[str, Any]) -> None:
     _other(world)
-    collaboration.ticket_link(actor=world["users"]["manager"], ticket=world["ticket"], other=world["other"])
+    ticket_link(actor=world["users"]["manager"], ticket=world["ticket"], other=world["other"])
 
 
 def _subtask(world: dict[str, Any]) -> None:
-    world["subtask"] = collaboration.subtask_create(
-        actor=world["users"]["agent"], ticket=world["ticket"], **SUBTASK
-    )
+    world["subtask"] = subtask_create(actor=world["users"]["agent"], ticket=world["ticket"], **SUBTASK)
 
 
 def _problem(world: dict[str, Any]) -> None:
-    collaboration.problem_mark(actor=world["users"]["manager"], ticket=world["ticket"])
+    problem_mark(actor=world["users"]["manager"], ticket=world["ticket"])
 
 
 def _problem_and_other(world: dict[str, Any]) -> None:
@@ -120,9 +120,7 @@ def _problem_and_other(world: dict[str, Any]) -> None:
 
 def _problem_with_incident(world: dict[str, Any]) -> None:
     _problem_and_other(world)
-    collaboration.incident_link(
-        actor=world["users"]["manager"], problem=world["ticket"], incidents=[world["other"]]
-    )
+    incident_link(actor=world["users"]["manager"], problem=world["ticket"], incidents=[world["other"]])
 
 
 SUBTASK: dict[str, Any] = {

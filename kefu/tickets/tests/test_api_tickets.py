@@ -15,9 +15,11 @@ from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFa
 from kefu.core.models import AuditEvent
 from kefu.core.pagination import encode_cursor, encode_time_cursor
 from kefu.customers.tests.factories import CustomerFactory, PortalAccountFactory, new_contact, new_customer
-from kefu.tickets import services
 from kefu.tickets.enums import Channel, StatusCategory, Visibility
 from kefu.tickets.models import Attachment, Message, Ticket
+from kefu.tickets.services.common import default_status
+from kefu.tickets.services.edit import ticket_update
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve, ticket_transition
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_message, new_ticket, resolved_ticket
 
 
@@ -233,7 +235,7 @@ def test_patch_requires_version(api_as, agent, ticket):
 
 def test_stale_version_is_409_with_the_services_message(api_as, agent, ticket):
     stale = ticket.version
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "客户催件"})
+    ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "客户催件"})
     client = api_as(agent)
     before = _state()
 
@@ -249,7 +251,7 @@ def test_stale_version_is_409_with_the_services_message(api_as, agent, ticket):
 
 def test_stale_version_changing_another_field_is_applied(api_as, agent, ticket):
     stale = ticket.version
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": "high"})
+    ticket_update(actor=agent, ticket=ticket, version=None, changes={"priority": "high"})
 
     response = api_as(agent).patch(f"/tickets/{ticket.number}", {"version": stale, "subject": "新主题"})
 
@@ -296,7 +298,7 @@ def test_a_write_answers_with_the_ticket_without_a_query_per_relation(
 ):
     client = api_as(agent)
     client.get("/tickets?limit=1")  # token and permissions as in any later request
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={}, add_tags=["冷链", "加急"])
+    ticket_update(actor=agent, ticket=ticket, version=None, changes={}, add_tags=["冷链", "加急"])
 
     # token, stamp, access sets (access.reach), the ticket, the assignee (5); the assignment and its
     # transition, with savepoints (16); then the answer: the ticket re-read once with its relations, its tags, its
@@ -324,7 +326,7 @@ def test_transition_to_pending(api_as, agent, ticket):
 
 @pytest.mark.parametrize("status", ["resolved", "closed", "new", "no-such-status"])
 def test_invalid_transition_is_422(api_as, agent, ticket, status):
-    services.ticket_transition(actor=agent, ticket=ticket, status=services.default_status("open"))
+    ticket_transition(actor=agent, ticket=ticket, status=default_status("open"))
     client = api_as(agent)
     before = _state()
 
@@ -428,8 +430,8 @@ def test_script_in_a_reply_is_stored_sanitised(api_as, agent, ticket):
 
 
 def test_reply_to_a_closed_ticket_is_422(api_as, agent, ticket):
-    services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="已派送")
-    services.ticket_close(actor=agent, ticket=ticket, satisfaction_confirmed=True)
+    ticket_resolve(actor=agent, ticket=ticket, solution_summary="已派送")
+    ticket_close(actor=agent, ticket=ticket, satisfaction_confirmed=True)
     client = api_as(agent)
     before = _state()
 
@@ -442,7 +444,7 @@ def test_reply_to_a_closed_ticket_is_422(api_as, agent, ticket):
 
 def test_reply_composed_against_an_old_version_is_held(api_as, agent, ticket):
     seen = ticket.version
-    services.ticket_transition(actor=agent, ticket=ticket, status=services.default_status("pending"))
+    ticket_transition(actor=agent, ticket=ticket, status=default_status("pending"))
     client = api_as(agent)
     before = _state()
 
@@ -460,7 +462,7 @@ def test_bad_reply_is_422(api_as, agent, ticket, body):
 
 
 def test_portal_reply_is_a_customer_message_and_reopens_a_pending_ticket(api_as, agent, portal, ticket):
-    services.ticket_transition(actor=agent, ticket=ticket, status=services.default_status("pending"))
+    ticket_transition(actor=agent, ticket=ticket, status=default_status("pending"))
 
     response = api_as(portal).post(f"/tickets/{ticket.number}/replies", {"body": "资料已上传"})
 
@@ -757,7 +759,7 @@ def test_changes_feed_lists_tickets_changed_since_oldest_first(api_as, agent, te
     Ticket.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
     cutoff = timezone.now()
     fourth = new_ticket(actor=agent, team=team, subject="工单3")
-    services.ticket_update(actor=agent, ticket=first, version=None, changes={"priority": "high"})
+    ticket_update(actor=agent, ticket=first, version=None, changes={"priority": "high"})
     client = api_as(agent)
 
     # when an integration reads the changes since the cut-off, one per page
@@ -780,7 +782,7 @@ def test_changes_feed_lists_tickets_changed_since_oldest_first(api_as, agent, te
     assert page3["next_cursor"] == page2["next_cursor"]
 
     # and when the second ticket changes later, polling from the saved cursor finds exactly it
-    services.ticket_update(actor=agent, ticket=second, version=None, changes={"priority": "low"})
+    ticket_update(actor=agent, ticket=second, version=None, changes={"priority": "low"})
     poll = client.get("/tickets/changes", QUERY_STRING=f"since={since}&cursor={page3['next_cursor']}").json()
     assert [t["number"] for t in poll["items"]] == [second.number]
 

@@ -12,9 +12,9 @@ from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditEvent
-from kefu.tickets import services
 from kefu.tickets.enums import StatusCategory
 from kefu.tickets.models import Tag
+from kefu.tickets.services.lifecycle import ticket_transition
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, UserClient, new_ticket, status
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +39,8 @@ def ticket(agent: Any) -> Any:
         custom_fields=LOGISTICS_FIELDS,
         tags=["加急"],
     )
-    ticket = services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
-    return services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
+    ticket = ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
+    return ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
 
 
 def test_ticket_page_in_english_names_reference_data_in_english(agent: Any, ticket: Any) -> None:

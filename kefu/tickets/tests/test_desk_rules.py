@@ -14,9 +14,11 @@ from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.models import AuditEvent
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import services
 from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket
+from kefu.tickets.services.lifecycle import ticket_transition
+from kefu.tickets.services.merge_split_link import ticket_merge
+from kefu.tickets.services.reopening import ticket_reopen
 from kefu.tickets.tests.factories import (
     LOGISTICS_FIELDS,
     closed_ticket,
@@ -224,9 +226,8 @@ def test_page_and_api_refuse_to_split_a_system_message_alike(as_agent, agent, ap
     new_message(ticket=ticket, actor=agent, body="已联系承运商")
     survivor = new_ticket(actor=agent, subject="同一票货", team=team, customer=ticket.customer)
     new_message(ticket=survivor, actor=agent, body="第一条")
-    from kefu.tickets import collaboration
 
-    collaboration.ticket_merge(actor=agent, source=ticket, target=survivor)
+    ticket_merge(actor=agent, source=ticket, target=survivor)
     system = survivor.messages.get(author_kind=AuthorKind.SYSTEM)
     before = _state(survivor)
 
@@ -328,7 +329,7 @@ def _last_change(ticket: Ticket) -> Any:
 def test_reopen_clears_the_close_and_keeps_it_in_the_audit(agent):
     ticket = closed_ticket(actor=agent, summary="已加急派送")
 
-    reopened = services.ticket_reopen(actor=agent, ticket=ticket, reason="")
+    reopened = ticket_reopen(actor=agent, ticket=ticket, reason="")
 
     assert (reopened.satisfaction_confirmed, reopened.close_reason, reopened.solution_summary) == (
         None,
@@ -357,7 +358,7 @@ def test_a_customer_reply_reopens_a_resolved_ticket_through_the_lifecycle(agent)
 
 
 def test_a_customer_reply_moves_pending_to_open_with_an_audit_event(agent):
-    ticket = services.ticket_transition(
+    ticket = ticket_transition(
         actor=agent, ticket=new_ticket(actor=agent), status=status(StatusCategory.PENDING)
     )
 

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 
 from kefu.accounts.enums import Role
-from kefu.tickets import selectors, services
+from kefu.tickets import selectors
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.edit import ticket_update
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +82,7 @@ def test_punctuation_only_query_filters_nothing(corpus: dict[str, Ticket]) -> No
 def test_edits_and_deletes_keep_the_index_in_step(corpus: dict[str, Ticket], make_user: Any) -> None:
     agent = make_user(Role.AGENT)
     ticket = corpus["billing"]
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "发票抬头错误"})
+    ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "发票抬头错误"})
     assert found("发票") == {"发票抬头错误"}
     ticket.refresh_from_db()
     assert found("月结") == set()  # the old subject is no longer indexed

@@ -10,9 +10,11 @@ from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import collaboration, selectors, services
+from kefu.tickets import selectors
 from kefu.tickets.enums import Visibility
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.edit import ticket_update
+from kefu.tickets.services.merge_split_link import ticket_merge
 from kefu.tickets.tests.factories import new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +81,7 @@ def test_a_word_that_becomes_public_is_found_by_the_portal_user(
 
 def test_an_edit_rebuilds_both_token_lists(account: Any, agent: Any, ticket: Ticket) -> None:
     locked = Ticket.objects.get(pk=ticket.pk)
-    services.ticket_update(
-        actor=agent, ticket=locked, version=locked.version, changes={"subject": "包裹延误 加急"}
-    )
+    ticket_update(actor=agent, ticket=locked, version=locked.version, changes={"subject": "包裹延误 加急"})
     assert numbers(account.user, "zebrafish") == []
     assert numbers(agent, "zebrafish") == [ticket.number]
     assert numbers(account.user, "加急") == [ticket.number]
@@ -90,7 +90,7 @@ def test_an_edit_rebuilds_both_token_lists(account: Any, agent: Any, ticket: Tic
 def test_a_merge_keeps_internal_words_internal(account: Any, agent: Any, ticket: Ticket) -> None:
     other = new_ticket(actor=agent, subject="另一票包裹", customer=account.customer)
     new_message(ticket=other, actor=agent, body="备注 Narwhal 专线", visibility=Visibility.INTERNAL)
-    collaboration.ticket_merge(actor=agent, source=other, target=ticket)
+    ticket_merge(actor=agent, source=other, target=ticket)
     assert numbers(agent, "narwhal") == [ticket.number]
     assert numbers(account.user, "narwhal") == []
     assert numbers(account.user, "另一票") == [ticket.number]

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
 from kefu.customers.tests.factories import new_contact, new_customer
-from kefu.tickets import services
 from kefu.tickets.enums import CallOutcome, StatusCategory, Visibility
 from kefu.tickets.models import CallLog, Message, SavedView, Subtask, Ticket
+from kefu.tickets.services.edit import ticket_assign, ticket_update
 from kefu.tickets.tests.factories import (
     LOGISTICS_FIELDS,
     UserClient,
@@ -102,9 +102,9 @@ def test_queue_filters_and_search(as_agent, agent, team):
     ]
     assert [t.number for t in client.get("/tickets/", {"q": "破损"}).context["rows"]] == [urgent.number]
     assert [t.number for t in client.get("/tickets/", {"q": "quote"}).context["rows"]] == [normal.number]
-    services.ticket_update(actor=agent, ticket=normal, version=None, changes={}, add_tags=["加急"])
+    ticket_update(actor=agent, ticket=normal, version=None, changes={}, add_tags=["加急"])
     assert [t.number for t in client.get("/tickets/", {"tags": "加急"}).context["rows"]] == [normal.number]
-    services.ticket_assign(actor=agent, ticket=urgent, assignee=agent)
+    ticket_assign(actor=agent, ticket=urgent, assignee=agent)
     rows = client.get("/tickets/", {"assignee": agent.pk}).context["rows"]
     assert [t.number for t in rows] == [urgent.number]
     mine = client.get("/tickets/", {"queue": "mine"}).context["rows"]
@@ -171,12 +171,12 @@ def test_queue_query_count_does_not_grow_with_rows(as_agent, team, agent):
 
     for n in range(3):
         t = new_ticket(subject=f"工单{n}", team=team, customer=new_customer())
-        services.ticket_update(actor=agent, ticket=t, version=None, changes={}, add_tags=["甲", "乙"])
+        ticket_update(actor=agent, ticket=t, version=None, changes={}, add_tags=["甲", "乙"])
     count()  # warm: permissions are then cached between requests
     few = count()
     for n in range(20):
         t = new_ticket(subject=f"更多工单{n}", team=team, customer=new_customer(), assignee=agent)
-        services.ticket_update(actor=agent, ticket=t, version=None, changes={}, add_tags=["丙"])
+        ticket_update(actor=agent, ticket=t, version=None, changes={}, add_tags=["丙"])
     assert count() == few
     # session, user, reference stamp (permissions cached), team ids, rows, tags, views, 4 option lists
     # (assignees, statuses, categories, teams), the bell's unread count (queue counts: by htmx)
@@ -313,7 +313,7 @@ def test_ticket_page_query_count_is_bounded(as_agent, agent, ticket):
         new_message(
             ticket=ticket, actor=agent, body=f"回复 {n}", attachments=[SimpleUploadedFile(f"a{n}.txt", b"x")]
         )
-        services.ticket_update(
+        ticket_update(
             actor=agent, ticket=ticket, version=None, changes={"priority": "high" if n % 2 else "low"}
         )
     assert count() == few
@@ -470,7 +470,7 @@ def test_resolve_close_and_reopen(as_agent, ticket):
 
 def test_edit_fields_with_stale_version_names_what_changed(as_agent, agent, ticket):
     seen = ticket.version
-    services.ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "别人改的主题"})
+    ticket_update(actor=agent, ticket=ticket, version=None, changes={"subject": "别人改的主题"})
     response = as_agent.post(
         f"/tickets/{ticket.number}/edit/",
         {"version": seen, "subject": "我的主题", "type": "inquiry", "priority": "high", "category": "other"},

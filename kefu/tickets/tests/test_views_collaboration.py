@@ -12,9 +12,9 @@ from kefu.accounts.tests.factories import TeamFactory
 from kefu.core.models import AuditEvent
 from kefu.customers.models import PortalAccount
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import collaboration
 from kefu.tickets.enums import CloseReason, LinkKind, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket, TicketLink
+from kefu.tickets.services.merge_split_link import ticket_link, ticket_merge
 from kefu.tickets.tests.factories import UserClient, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_merge_into_a_ticket_the_agent_cannot_see_looks_like_an_unknown_number(a
 
 def test_merge_into_an_already_merged_ticket_is_refused(as_agent, agent, duplicate, survivor):
     third = new_ticket(actor=agent, subject="第三张", team=survivor.team, customer=survivor.customer)
-    collaboration.ticket_merge(actor=agent, source=survivor, target=third)
+    ticket_merge(actor=agent, source=survivor, target=third)
     before = snapshot(duplicate, survivor, third)
     response = as_agent.post(f"/tickets/{duplicate.number}/merge/", {"into": survivor.number})
     assert response.status_code == 422
@@ -144,7 +144,7 @@ def test_merge_of_a_ticket_the_agent_cannot_see_is_404(make_user, duplicate, sur
 def test_read_only_roles_see_no_controls_and_every_post_is_refused(
     make_user, agent, duplicate, survivor, role
 ):
-    collaboration.ticket_link(actor=agent, ticket=duplicate, other=survivor)
+    ticket_link(actor=agent, ticket=duplicate, other=survivor)
     reader = UserClient(make_user(role))
     page = reader.get(f"/tickets/{duplicate.number}/").text
     assert survivor.number in page  # the link is listed …
@@ -350,7 +350,7 @@ def test_link_refusals(as_agent, duplicate, survivor, data, message):
 
 
 def test_duplicate_link_is_refused_in_either_direction(as_agent, agent, duplicate, survivor):
-    collaboration.ticket_link(actor=agent, ticket=survivor, other=duplicate)
+    ticket_link(actor=agent, ticket=survivor, other=duplicate)
     before = snapshot(duplicate, survivor)
     response = as_agent.post(
         f"/tickets/{duplicate.number}/link/", {"other": survivor.number, "kind": "related"}
@@ -369,7 +369,7 @@ def test_unlink_of_a_link_already_gone_is_a_form_error(as_agent, duplicate, surv
 
 
 def test_merge_and_split_links_cannot_be_removed_by_hand(as_agent, agent, duplicate, survivor):
-    collaboration.ticket_merge(actor=agent, source=duplicate, target=survivor)
+    ticket_merge(actor=agent, source=duplicate, target=survivor)
     page = as_agent.get(f"/tickets/{survivor.number}/")
     assert [(link.other, link.label, link.removable) for link in page.context["links"]] == [
         (duplicate, "合并自", False)
@@ -384,7 +384,7 @@ def test_merge_and_split_links_cannot_be_removed_by_hand(as_agent, agent, duplic
 
 def test_links_to_tickets_the_agent_cannot_see_are_not_listed(as_agent, agent, duplicate):
     hidden = new_ticket(subject="别组的机密工单", team=TeamFactory())
-    collaboration.ticket_link(actor=None, ticket=duplicate, other=hidden)
+    ticket_link(actor=None, ticket=duplicate, other=hidden)
     page = as_agent.get(f"/tickets/{duplicate.number}/")
     assert page.context["links"] == []
     assert "别组的机密工单" not in page.text
@@ -400,7 +400,7 @@ def test_link_is_audited_on_the_ticket_timeline(as_agent, duplicate, survivor):
 
 
 def test_english_labels(as_agent, agent, duplicate, survivor):
-    collaboration.ticket_link(actor=agent, ticket=duplicate, other=survivor, kind=LinkKind.FOLLOW_UP)
+    ticket_link(actor=agent, ticket=duplicate, other=survivor, kind=LinkKind.FOLLOW_UP)
     page = as_agent.get(f"/tickets/{duplicate.number}/", HTTP_ACCEPT_LANGUAGE="en").text
     for text in ("Merge into…", "Linked tickets", "Original ticket", "Split into a new ticket", "Link"):
         assert text in page

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, UserFactory
-from kefu.tickets import services
 from kefu.tickets.models import Attachment, DraftAttachment, Message, ReplyDraft, Ticket
+from kefu.tickets.services.edit import ticket_update
 from kefu.tickets.tests.factories import UserClient, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +205,7 @@ def test_queue_sorts_by_age_with_keyset_pages(as_agent, agent, team, settings, m
     monkeypatch.setattr("kefu.tickets.forms.PAGE_SIZE", 2)
     made = [new_ticket(actor=agent, team=team, subject=f"工单{i}") for i in range(5)]
     # the newest ticket was updated last … and the oldest was touched after it
-    services.ticket_update(actor=agent, ticket=made[0], version=None, changes={"subject": "最早的，刚更新"})
+    ticket_update(actor=agent, ticket=made[0], version=None, changes={"subject": "最早的，刚更新"})
 
     default = as_agent.get("/tickets/")
     oldest_first = as_agent.get("/tickets/?sort=created")

@@ -11,9 +11,10 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.models import AuditEvent
-from kefu.tickets import collaboration
 from kefu.tickets.enums import StatusCategory, Visibility
 from kefu.tickets.models import IncidentRule, Message, SavedView, Ticket
+from kefu.tickets.services.incidents import incident_link
+from kefu.tickets.services.problems import problem_mark
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +49,7 @@ def client_for(user: User) -> Client:
 
 @pytest.fixture
 def problem(lead: User, team: Any) -> Ticket:
-    return collaboration.problem_mark(
-        actor=lead, ticket=new_ticket(actor=lead, subject="郑州转运中心停运", team=team)
-    )
+    return problem_mark(actor=lead, ticket=new_ticket(actor=lead, subject="郑州转运中心停运", team=team))
 
 
 def _state() -> tuple[Any, ...]:
@@ -170,7 +169,7 @@ def test_bad_link_requests_show_the_error_and_change_nothing(
 
 def test_a_refused_batch_links_none(lead: User, problem: Ticket, team: Any) -> None:
     ok = new_ticket(team=team)
-    other_problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
+    other_problem = problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
     before = _state()
 
     response = client_for(lead).post(
@@ -238,7 +237,7 @@ def test_bad_rules_show_the_error_keep_the_input_and_change_nothing(
 
 def test_post_update_reaches_every_open_incident_once(lead: User, problem: Ticket, team: Any) -> None:
     incidents = [new_ticket(team=team) for _ in range(2)]
-    collaboration.incident_link(actor=lead, problem=problem, incidents=incidents)
+    incident_link(actor=lead, problem=problem, incidents=incidents)
     client = client_for(lead)
     page = client.get(f"/tickets/{problem.number}/")
     update_id = page.context["problem_update_id"]
@@ -263,7 +262,7 @@ def test_resolve_problem_with_or_without_its_incidents(
     lead: User, problem: Ticket, team: Any, with_incidents: bool
 ) -> None:
     incident = new_ticket(team=team)
-    collaboration.incident_link(actor=lead, problem=problem, incidents=[incident])
+    incident_link(actor=lead, problem=problem, incidents=[incident])
     data = {"solution_summary": "线路已恢复，货物已发出"}
     if with_incidents:
         data["resolve_incidents"] = "1"

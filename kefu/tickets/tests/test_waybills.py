@@ -11,8 +11,11 @@ from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.errors import ValidationFailed
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import collaboration, services, waybills
+from kefu.tickets import waybills
 from kefu.tickets.models import IncidentRule, Ticket, TicketWaybill
+from kefu.tickets.services.edit import ticket_update
+from kefu.tickets.services.incidents import incident_rule_set, incidents_link_by_waybill
+from kefu.tickets.services.problems import problem_mark
 from kefu.tickets.tests.factories import new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +60,7 @@ def test_ticket_create_and_update_normalise_and_refuse() -> None:
     assert list(ticket.waybills.values_list("waybill_no", flat=True)) == [STORED]
     for raw in REFUSED:
         with pytest.raises(ValidationFailed) as caught:
-            services.ticket_update(
-                actor=None, ticket=ticket, version=ticket.version, changes={}, waybills=[raw]
-            )
+            ticket_update(actor=None, ticket=ticket, version=ticket.version, changes={}, waybills=[raw])
         assert "waybills" in caught.value.fields
     assert list(TicketWaybill.objects.values_list("waybill_no", flat=True)) == [STORED]
     with pytest.raises(ValidationFailed):
@@ -152,16 +153,16 @@ def test_portal_form() -> None:
 def test_incidents_by_waybill_and_rules(make_user: Any) -> None:
     lead = make_user(Role.LEAD, username="zuzhang")
     MembershipFactory(team=TeamFactory(name="售后服务组"), user=lead)
-    problem = collaboration.problem_mark(
+    problem = problem_mark(
         actor=lead, ticket=new_ticket(actor=lead, subject="华东分拨中心停摆", team=lead.teams.get())
     )
     incident = new_ticket(subject="包裹未到", waybills=[STORED], team=lead.teams.get())
     with pytest.raises(ValidationFailed) as caught:
-        collaboration.incidents_link_by_waybill(actor=lead, problem=problem, waybill_nos=["ABC"])
+        incidents_link_by_waybill(actor=lead, problem=problem, waybill_nos=["ABC"])
     assert list(caught.value.fields) == ["waybills"]
     with pytest.raises(ValidationFailed) as caught:
-        collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["1"])
+        incident_rule_set(actor=lead, problem=problem, waybills=["1"])
     assert "waybills" in caught.value.fields
     assert not IncidentRule.objects.exists()
-    linked = collaboration.incidents_link_by_waybill(actor=lead, problem=problem, waybill_nos=[TYPED])
+    linked = incidents_link_by_waybill(actor=lead, problem=problem, waybill_nos=[TYPED])
     assert [t.pk for t in linked] == [incident.pk]

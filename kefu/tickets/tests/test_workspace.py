@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
-from kefu.tickets import collaboration, services, workspace
+from kefu.tickets import workspace
 from kefu.tickets.access import ticket_scope
 from kefu.tickets.enums import Department, StatusCategory
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.lifecycle import ticket_transition
+from kefu.tickets.services.work_orders import subtask_create
 from kefu.tickets.tests.factories import closed_ticket, new_ticket, status
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +38,9 @@ def desk(make_user: Any) -> dict[str, Any]:
     manager = make_user(Role.MANAGER, username="jingli")
     mine = new_ticket(subject="我的工单", team=east, assignee=agent)
     pending = new_ticket(subject="等客户补资料", team=east, assignee=agent)
-    services.ticket_transition(actor=agent, ticket=pending, status=status(StatusCategory.PENDING))
+    ticket_transition(actor=agent, ticket=pending, status=status(StatusCategory.PENDING))
     due = new_ticket(subject="协作单快到期", team=east, assignee=agent)
-    collaboration.subtask_create(
+    subtask_create(
         actor=agent,
         ticket=due,
         department=Department.values[0],

@@ -19,9 +19,13 @@ from kefu.core import reference
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.models import ActorKind, AuditEvent
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import collaboration, services
 from kefu.tickets.enums import FieldKind, StatusCategory
 from kefu.tickets.models import CustomField, IncidentRule, Ticket
+from kefu.tickets.services.create import TicketData, ticket_create
+from kefu.tickets.services.edit import ticket_assign
+from kefu.tickets.services.incidents import incident_rule_clear, incident_rule_set
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve
+from kefu.tickets.services.problems import problem_mark
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, category, closed_ticket, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +40,7 @@ def lead(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def problem(lead: User) -> Ticket:
-    return collaboration.problem_mark(
-        actor=lead, ticket=new_ticket(actor=lead, subject="乌鲁木齐转运中心暴雪停运")
-    )
+    return problem_mark(actor=lead, ticket=new_ticket(actor=lead, subject="乌鲁木齐转运中心暴雪停运"))
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def delay_ticket(**fields: Any) -> Ticket:
 
 
 def test_links_a_new_ticket_about_a_rule_waybill(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["sf001001", "SF001002"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["sf001001", "SF001002"])
     problem.refresh_from_db()
     before = problem.version
 
@@ -72,7 +74,7 @@ def test_links_a_new_ticket_about_a_rule_waybill(lead: User, problem: Ticket) ->
 
 
 def test_links_by_route_node_in_the_exception_node(lead: User, problem: Ticket, city_nodes: None) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["乌鲁木齐", "郑州"])
+    incident_rule_set(actor=lead, problem=problem, route_nodes=["乌鲁木齐", "郑州"])
 
     matching = delay_ticket(custom_fields={"exception_node": "郑州转运中心"})
     other_city = delay_ticket(custom_fields={"exception_node": "广州白云分拨"})
@@ -82,7 +84,7 @@ def test_links_by_route_node_in_the_exception_node(lead: User, problem: Ticket, 
 
 
 def test_route_node_matches_a_seeded_stage(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["干线运输"])
+    incident_rule_set(actor=lead, problem=problem, route_nodes=["干线运输"])
 
     ticket = delay_ticket()  # exception node 干线运输
 
@@ -90,9 +92,7 @@ def test_route_node_matches_a_seeded_stage(lead: User, problem: Ticket) -> None:
 
 
 def test_category_limit(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(
-        actor=lead, problem=problem, waybills=["SF002001"], categories=[category("delay")]
-    )
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF002001"], categories=[category("delay")])
 
     other_category = new_ticket(category="other", waybills=["SF002001"])
     in_category = delay_ticket(waybills=["SF002001"])
@@ -102,7 +102,7 @@ def test_category_limit(lead: User, problem: Ticket) -> None:
 
 
 def test_expired_rule_links_nothing(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(
+    incident_rule_set(
         actor=lead, problem=problem, waybills=["SF003001"], ends_at=timezone.now() + dt.timedelta(hours=1)
     )
     IncidentRule.objects.update(ends_at=timezone.now() - dt.timedelta(seconds=1))
@@ -114,10 +114,10 @@ def test_expired_rule_links_nothing(lead: User, problem: Ticket) -> None:
 
 @pytest.mark.parametrize("finish", ["resolve", "close"])
 def test_resolved_or_closed_problem_links_nothing(lead: User, problem: Ticket, finish: str) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF004001"])
-    services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF004001"])
+    ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
     if finish == "close":
-        services.ticket_close(actor=lead, ticket=problem, satisfaction_confirmed=True)
+        ticket_close(actor=lead, ticket=problem, satisfaction_confirmed=True)
 
     ticket = new_ticket(waybills=["SF004001"])
 
@@ -125,7 +125,7 @@ def test_resolved_or_closed_problem_links_nothing(lead: User, problem: Ticket, f
 
 
 def test_non_matching_ticket_is_left_alone(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF005001"], route_nodes=["郑州"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF005001"], route_nodes=["郑州"])
 
     ticket = delay_ticket(waybills=["SF005002"])
 
@@ -134,9 +134,9 @@ def test_non_matching_ticket_is_left_alone(lead: User, problem: Ticket) -> None:
 
 
 def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
-    later = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
-    collaboration.incident_rule_set(actor=lead, problem=later, waybills=["SF006001"])
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF006001"])
+    later = problem_mark(actor=lead, ticket=new_ticket(actor=lead))
+    incident_rule_set(actor=lead, problem=later, waybills=["SF006001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF006001"])
 
     ticket = new_ticket(waybills=["SF006001"])
 
@@ -145,7 +145,7 @@ def test_oldest_matching_problem_wins(lead: User, problem: Ticket) -> None:
 
 def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, problem: Ticket) -> None:
     def rule_reads() -> int:
-        data = services.TicketData(
+        data = TicketData(
             subject="查询运价",
             channel="phone",
             type="inquiry",
@@ -153,12 +153,12 @@ def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, proble
             waybills=["SF007001"],
         )
         with CaptureQueriesContext(connection) as ctx:
-            services.ticket_create(actor=lead, data=data)
+            ticket_create(actor=lead, data=data)
         return len([q for q in ctx.captured_queries if "incidentrule" in q["sql"]])
 
     reference.forget()  # as a fresh process
     assert (rule_reads(), rule_reads()) == (1, 0)
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF009999"], route_nodes=["郑州"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF009999"], route_nodes=["郑州"])
     assert rule_reads() >= 1  # the new rule is read (with its categories)
     assert rule_reads() == 0
     ticket = new_ticket(subject="寄往郑州的包裹延误", waybills=["SF000001"])  # and it applies at once
@@ -167,7 +167,7 @@ def test_rules_are_read_once_then_cached_until_a_rule_changes(lead: User, proble
 
 def test_links_a_ticket_whose_text_names_a_route_node(lead: User, problem: Ticket) -> None:
     # given a rule for a hub closure, with the seeded exception-node field (stages, not places)
-    collaboration.incident_rule_set(actor=lead, problem=problem, route_nodes=["郑州转运中心"])
+    incident_rule_set(actor=lead, problem=problem, route_nodes=["郑州转运中心"])
 
     # when customers write about that hub, and about another one
     about_it = delay_ticket(subject="包裹在郑州转运中心滞留三天", description="一直没有更新物流信息")
@@ -179,7 +179,7 @@ def test_links_a_ticket_whose_text_names_a_route_node(lead: User, problem: Ticke
 
 
 def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF008001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF008001"])
     account: Any = PortalAccountFactory(customer=new_customer())
     client = Client()
     client.force_login(account.user)
@@ -194,7 +194,7 @@ def test_portal_ticket_is_linked(lead: User, problem: Ticket) -> None:
 
 
 def test_api_ticket_is_linked(lead: User, problem: Ticket, api_as: Any) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF008002"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF008002"])
 
     response = api_as(lead).post(
         "/tickets", {"subject": "包裹延误", "category": "other", "waybills": ["SF008002"]}
@@ -205,14 +205,14 @@ def test_api_ticket_is_linked(lead: User, problem: Ticket, api_as: Any) -> None:
 
 
 def test_set_replaces_and_clear_removes_the_rule(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
-    rule = collaboration.incident_rule_set(
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
+    rule = incident_rule_set(
         actor=lead, problem=problem, route_nodes=[" 郑州 ", "郑州", ""], categories=[category("delay")]
     )
 
     assert (rule.waybills, rule.route_nodes) == ([], ["郑州"])
     assert IncidentRule.objects.count() == 1
-    collaboration.incident_rule_clear(actor=lead, problem=problem)
+    incident_rule_clear(actor=lead, problem=problem)
     assert not IncidentRule.objects.exists()
     changes = [
         e.changes["incident_rule"]
@@ -249,7 +249,7 @@ def test_bad_rules_are_refused_naming_the_field(
     before = _snapshot()
 
     with pytest.raises(ValidationFailed) as caught:
-        collaboration.incident_rule_set(actor=lead, problem=problem, **kwargs)
+        incident_rule_set(actor=lead, problem=problem, **kwargs)
 
     assert set(caught.value.fields) == fields
     assert _snapshot() == before
@@ -261,14 +261,14 @@ def test_rule_needs_an_open_problem_and_the_permission(lead: User, agent: User) 
     before = _snapshot()
 
     with pytest.raises(ValidationFailed) as not_problem:
-        collaboration.incident_rule_set(actor=lead, problem=plain, waybills=["SF000001"])
+        incident_rule_set(actor=lead, problem=plain, waybills=["SF000001"])
     with pytest.raises(PermissionDenied):
-        collaboration.incident_rule_set(actor=agent, problem=plain, waybills=["SF000001"])
-    problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead))
-    services.ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
+        incident_rule_set(actor=agent, problem=plain, waybills=["SF000001"])
+    problem = problem_mark(actor=lead, ticket=new_ticket(actor=lead))
+    ticket_resolve(actor=lead, ticket=problem, solution_summary="已恢复")
     before = _snapshot()
     with pytest.raises(ValidationFailed) as resolved:
-        collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
+        incident_rule_set(actor=lead, problem=problem, waybills=["SF000001"])
 
     assert "problem" in not_problem.value.fields
     assert "problem" in resolved.value.fields
@@ -290,8 +290,8 @@ def team_lead(make_user: Callable[..., User]) -> tuple[User, Any]:
 def test_a_leads_rule_links_only_tickets_the_lead_may_see(team_lead: tuple[User, Any]) -> None:
     # given a team lead's problem and rule
     lead, team = team_lead
-    problem = collaboration.problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
+    problem = problem_mark(actor=lead, ticket=new_ticket(actor=lead, team=team))
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     before = Ticket.objects.get(pk=problem.pk).version
 
     # when tickets about the waybill arrive for the lead's team and for another team
@@ -307,7 +307,7 @@ def test_a_leads_rule_links_only_tickets_the_lead_may_see(team_lead: tuple[User,
 
 
 def test_a_rule_whose_author_left_links_nothing(lead: User, problem: Ticket) -> None:
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     lead.is_active = False
     lead.save(update_fields=["is_active"])
 
@@ -320,12 +320,10 @@ def test_saving_a_rule_makes_it_act_for_whoever_saved_it(
     lead: User, problem: Ticket, team_lead: tuple[User, Any]
 ) -> None:
     # given a manager's rule, replaced by a team lead who sees only the team's tickets
-    collaboration.incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
+    incident_rule_set(actor=lead, problem=problem, waybills=["SF100200001"])
     team_leader, team = team_lead
-    services.ticket_assign(actor=lead, ticket=problem, assignee=None, team=team)  # the lead's to open
-    collaboration.incident_rule_set(
-        actor=team_leader, problem=problem, waybills=["SF100200001", "SF100300001"]
-    )
+    ticket_assign(actor=lead, ticket=problem, assignee=None, team=team)  # the lead's to open
+    incident_rule_set(actor=team_leader, problem=problem, waybills=["SF100200001", "SF100300001"])
 
     # when a ticket of another team matches
     theirs = new_ticket(subject="我的快递没到", waybills=["SF100300001"], team=TeamFactory(name="华南二组"))

@@ -6,9 +6,10 @@ from kefu.accounts.models import User
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.models import AuditEvent
 from kefu.customers.tests.factories import new_customer
-from kefu.tickets import collaboration, services
 from kefu.tickets.enums import AuthorKind, CloseReason, LinkKind, StatusCategory, Visibility
 from kefu.tickets.models import Message, Ticket, TicketLink
+from kefu.tickets.services.merge_split_link import ticket_link, ticket_merge, ticket_split, ticket_unlink
+from kefu.tickets.services.reopening import ticket_reopen
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, closed_ticket, new_message, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +31,10 @@ def test_merge_moves_everything_to_the_survivor(agent: User, colleague: User) ->
     other = new_ticket(actor=agent)
     new_message(ticket=source, actor=agent, body="客户第二次来电")
     source.watchers.add(colleague)
-    collaboration.ticket_link(actor=agent, ticket=source, other=other)
+    ticket_link(actor=agent, ticket=source, other=other)
 
     # when
-    survivor = collaboration.ticket_merge(actor=agent, source=source, target=target)
+    survivor = ticket_merge(actor=agent, source=source, target=target)
 
     # then
     assert survivor.pk == target.pk
@@ -59,7 +60,7 @@ def test_merge_into_itself_is_refused(agent: User) -> None:
     before = _snapshot()
 
     with pytest.raises(ValidationFailed, match="自己"):
-        collaboration.ticket_merge(actor=agent, source=ticket, target=ticket)
+        ticket_merge(actor=agent, source=ticket, target=ticket)
 
     assert _snapshot() == before
 
@@ -71,7 +72,7 @@ def test_merge_across_customers_is_refused(agent: User) -> None:
     before = _snapshot()
 
     with pytest.raises(ValidationFailed, match="不同客户"):
-        collaboration.ticket_merge(actor=agent, source=source, target=target)
+        ticket_merge(actor=agent, source=source, target=target)
 
     assert _snapshot() == before
     assert source.messages.count() == 1
@@ -81,7 +82,7 @@ def test_merge_fills_the_customer_of_an_anonymous_target(agent: User) -> None:
     customer = new_customer()
     target = new_ticket(actor=agent)
 
-    collaboration.ticket_merge(actor=agent, source=new_ticket(actor=agent, customer=customer), target=target)
+    ticket_merge(actor=agent, source=new_ticket(actor=agent, customer=customer), target=target)
 
     target.refresh_from_db()
     assert target.customer == customer
@@ -90,26 +91,26 @@ def test_merge_fills_the_customer_of_an_anonymous_target(agent: User) -> None:
 def test_merge_into_closed_or_merged_ticket_is_refused(agent: User) -> None:
     closed = closed_ticket(actor=agent)
     merged = new_ticket(actor=agent)
-    collaboration.ticket_merge(actor=agent, source=merged, target=new_ticket(actor=agent))
+    ticket_merge(actor=agent, source=merged, target=new_ticket(actor=agent))
     source = new_ticket(actor=agent)
     before = _snapshot()
 
     with pytest.raises(ValidationFailed, match="已关闭"):
-        collaboration.ticket_merge(actor=agent, source=source, target=closed)
+        ticket_merge(actor=agent, source=source, target=closed)
     with pytest.raises(ValidationFailed, match="已合并"):
-        collaboration.ticket_merge(actor=agent, source=source, target=merged)
+        ticket_merge(actor=agent, source=source, target=merged)
     with pytest.raises(ValidationFailed, match="已合并"):
-        collaboration.ticket_merge(actor=agent, source=merged, target=source)
+        ticket_merge(actor=agent, source=merged, target=source)
 
     assert _snapshot() == before
 
 
 def test_merged_ticket_cannot_be_reopened(agent: User) -> None:
     source = new_ticket(actor=agent)
-    collaboration.ticket_merge(actor=agent, source=source, target=new_ticket(actor=agent))
+    ticket_merge(actor=agent, source=source, target=new_ticket(actor=agent))
 
     with pytest.raises(ValidationFailed, match="已合并"):
-        services.ticket_reopen(actor=agent, ticket=source, reason="")
+        ticket_reopen(actor=agent, ticket=source, reason="")
 
 
 # --- split ----------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def test_split_moves_the_message_to_a_new_linked_ticket(agent: User) -> None:
         ticket=original, actor=agent, body="另一票 SF000009 也破损了", visibility=Visibility.INTERNAL
     )
 
-    new = collaboration.ticket_split(actor=agent, message=second, subject="SF000009 破损")
+    new = ticket_split(actor=agent, message=second, subject="SF000009 破损")
 
     assert (new.subject, new.customer, new.channel, new.type) == (
         "SF000009 破损",
@@ -145,7 +146,7 @@ def test_split_of_the_only_message_is_refused(agent: User) -> None:
     before = _snapshot()
 
     with pytest.raises(ValidationFailed, match="只有这一条"):
-        collaboration.ticket_split(actor=agent, message=only, subject="拆分")
+        ticket_split(actor=agent, message=only, subject="拆分")
 
     assert _snapshot() == before
 
@@ -157,7 +158,7 @@ def test_split_needs_a_subject(agent: User) -> None:
     before = _snapshot()
 
     with pytest.raises(ValidationFailed):
-        collaboration.ticket_split(actor=agent, message=message, subject=" ")
+        ticket_split(actor=agent, message=message, subject=" ")
 
     assert _snapshot() == before
 
@@ -168,9 +169,9 @@ def test_split_needs_a_subject(agent: User) -> None:
 def test_link_and_unlink(agent: User) -> None:
     first, second = new_ticket(actor=agent), new_ticket(actor=agent)
 
-    link = collaboration.ticket_link(actor=agent, ticket=first, other=second)
+    link = ticket_link(actor=agent, ticket=first, other=second)
     assert (link.source, link.target, link.kind, link.created_by) == (first, second, "related", agent)
-    collaboration.ticket_unlink(actor=agent, ticket=second, other=first)
+    ticket_unlink(actor=agent, ticket=second, other=first)
 
     assert TicketLink.objects.count() == 0
     first.refresh_from_db()
@@ -179,17 +180,17 @@ def test_link_and_unlink(agent: User) -> None:
 
 def test_self_and_duplicate_links_are_refused(agent: User) -> None:
     first, second = new_ticket(actor=agent), new_ticket(actor=agent)
-    collaboration.ticket_link(actor=agent, ticket=first, other=second)
+    ticket_link(actor=agent, ticket=first, other=second)
     before = _snapshot()
 
     with pytest.raises(ValidationFailed, match="自己"):
-        collaboration.ticket_link(actor=agent, ticket=first, other=first)
+        ticket_link(actor=agent, ticket=first, other=first)
     with pytest.raises(ValidationFailed, match="已与"):
-        collaboration.ticket_link(actor=agent, ticket=first, other=second)
+        ticket_link(actor=agent, ticket=first, other=second)
     with pytest.raises(ValidationFailed, match="已与"):
-        collaboration.ticket_link(actor=agent, ticket=second, other=first)
+        ticket_link(actor=agent, ticket=second, other=first)
     with pytest.raises(ValidationFailed):
-        collaboration.ticket_link(actor=agent, ticket=first, other=second, kind="cousin")
+        ticket_link(actor=agent, ticket=first, other=second, kind="cousin")
 
     assert _snapshot() == before
 
@@ -199,6 +200,6 @@ def test_unlink_of_missing_link_is_not_found(agent: User) -> None:
     before = _snapshot()
 
     with pytest.raises(NotFound):
-        collaboration.ticket_unlink(actor=agent, ticket=first, other=second)
+        ticket_unlink(actor=agent, ticket=first, other=second)
 
     assert _snapshot() == before

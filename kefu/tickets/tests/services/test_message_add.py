@@ -12,9 +12,10 @@ from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditEvent, Notification
 from kefu.core.notifications import notify
 from kefu.customers.tests.factories import new_contact
-from kefu.tickets import services
 from kefu.tickets.enums import AuthorKind, Priority, StatusCategory, Visibility
 from kefu.tickets.models import Attachment, Message, Ticket
+from kefu.tickets.services.edit import ticket_update
+from kefu.tickets.services.lifecycle import ticket_resolve, ticket_transition
 from kefu.tickets.tests.factories import closed_ticket, new_message, new_ticket, status
 
 pytestmark = pytest.mark.django_db
@@ -194,9 +195,9 @@ def test_first_response_is_the_first_public_agent_reply(agent: User) -> None:
 def test_customer_reply_moves_waiting_ticket_back_to_open(agent: User, waiting: str) -> None:
     ticket = new_ticket(actor=agent)
     if waiting == StatusCategory.PENDING:
-        ticket = services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
+        ticket = ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
     else:
-        ticket = services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="已派送")
+        ticket = ticket_resolve(actor=agent, ticket=ticket, solution_summary="已派送")
 
     new_message(ticket=ticket, body="还是没收到", author_kind=AuthorKind.CUSTOMER)
 
@@ -226,9 +227,7 @@ def test_held_reply_after_someone_else_wrote(agent: User, colleague: User) -> No
 def test_a_reply_is_not_held_by_an_unrelated_change(agent: User, colleague: User) -> None:
     # given: the agent read version 1; a colleague then changed the priority
     ticket = new_ticket(actor=agent)
-    services.ticket_update(
-        actor=colleague, ticket=ticket, version=None, changes={"priority": Priority.URGENT}
-    )
+    ticket_update(actor=colleague, ticket=ticket, version=None, changes={"priority": Priority.URGENT})
 
     # when / then: the reply goes out
     assert new_message(ticket=ticket, actor=agent, body="预计明天送达", seen_version=1).pk

@@ -9,9 +9,15 @@ from django.utils import timezone
 from kefu.accounts.models import User
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditEvent, Notification
-from kefu.tickets import collaboration, services
 from kefu.tickets.enums import Department, SubtaskStatus
 from kefu.tickets.models import Subtask, Ticket
+from kefu.tickets.services.lifecycle import ticket_resolve
+from kefu.tickets.services.work_orders import (
+    subtask_create,
+    subtask_progress,
+    subtask_set_status,
+    subtask_update,
+)
 from kefu.tickets.tests.factories import closed_ticket, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +35,7 @@ def _handoff(**overrides: Any) -> dict[str, Any]:
 
 
 def _subtask(actor: User, ticket: Ticket, **overrides: Any) -> Subtask:
-    return collaboration.subtask_create(actor=actor, ticket=ticket, **_handoff(**overrides))
+    return subtask_create(actor=actor, ticket=ticket, **_handoff(**overrides))
 
 
 def test_create_records_handoff_and_bumps_parent(agent: User, colleague: User) -> None:
@@ -48,9 +54,9 @@ def test_the_new_owner_of_a_work_order_is_notified_once(agent: User, colleague: 
     # given a work order the agent assigns to a colleague, then to the lead, then to themselves
     ticket = new_ticket(actor=agent)
     subtask = _subtask(agent, ticket, assignee=colleague)
-    handed = collaboration.subtask_update(actor=agent, subtask=subtask, version=1, assignee=lead)
-    collaboration.subtask_update(actor=agent, subtask=handed, version=2, title="核实外箱破损（加急）")
-    collaboration.subtask_update(actor=agent, subtask=handed, version=3, assignee=agent)
+    handed = subtask_update(actor=agent, subtask=subtask, version=1, assignee=lead)
+    subtask_update(actor=agent, subtask=handed, version=2, title="核实外箱破损（加急）")
+    subtask_update(actor=agent, subtask=handed, version=3, assignee=agent)
 
     # then each new owner but the agent heard of it, once, with a link to the ticket
     notices = list(Notification.objects.order_by("pk").values_list("user__username", "kind", "url"))
@@ -115,9 +121,7 @@ def test_closed_ticket_gets_no_subtasks(agent: User) -> None:
 def test_update_with_version(agent: User, colleague: User) -> None:
     subtask = _subtask(agent, new_ticket(actor=agent))
 
-    updated = collaboration.subtask_update(
-        actor=agent, subtask=subtask, version=1, current_progress="仓库已回电"
-    )
+    updated = subtask_update(actor=agent, subtask=subtask, version=1, current_progress="仓库已回电")
 
     assert (updated.version, updated.current_progress) == (2, "仓库已回电")
     event = AuditEvent.objects.filter(content_type__model="subtask").latest("id")
@@ -126,11 +130,11 @@ def test_update_with_version(agent: User, colleague: User) -> None:
 
 def test_stale_update_is_a_conflict(agent: User, colleague: User) -> None:
     subtask = _subtask(agent, new_ticket(actor=agent))
-    collaboration.subtask_update(actor=colleague, subtask=subtask, version=1, support_needed="请补拍照片")
+    subtask_update(actor=colleague, subtask=subtask, version=1, support_needed="请补拍照片")
     events = AuditEvent.objects.count()
 
     with pytest.raises(Conflict) as exc:
-        collaboration.subtask_update(actor=agent, subtask=subtask, version=1, title="新标题")
+        subtask_update(actor=agent, subtask=subtask, version=1, title="新标题")
 
     assert "support_needed" in exc.value.message
     subtask.refresh_from_db()
@@ -142,9 +146,9 @@ def test_update_revalidates_the_handoff(agent: User) -> None:
     subtask = _subtask(agent, new_ticket(actor=agent))
 
     with pytest.raises(ValidationFailed) as exc:
-        collaboration.subtask_update(actor=agent, subtask=subtask, version=1, department=Department.TRANSPORT)
+        subtask_update(actor=agent, subtask=subtask, version=1, department=Department.TRANSPORT)
     with pytest.raises(ValidationFailed):
-        collaboration.subtask_update(actor=agent, subtask=subtask, version=1, status="done")
+        subtask_update(actor=agent, subtask=subtask, version=1, status="done")
 
     assert set(exc.value.fields) == {"carrier_contact", "tracking_evidence"}
     subtask.refresh_from_db()
@@ -155,16 +159,14 @@ def test_done_sets_completed_at_and_unblocks_resolve(agent: User) -> None:
     ticket = new_ticket(actor=agent)
     subtask = _subtask(agent, ticket)
     with pytest.raises(ValidationFailed):
-        services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
+        ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
 
-    done = collaboration.subtask_set_status(actor=agent, subtask=subtask, status=SubtaskStatus.DONE)
+    done = subtask_set_status(actor=agent, subtask=subtask, status=SubtaskStatus.DONE)
 
     assert done.completed_at is not None
-    resolved = services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
+    resolved = ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
     assert resolved.status_category == "resolved"
-    reopened = collaboration.subtask_set_status(
-        actor=agent, subtask=subtask, status=SubtaskStatus.IN_PROGRESS
-    )
+    reopened = subtask_set_status(actor=agent, subtask=subtask, status=SubtaskStatus.IN_PROGRESS)
     assert reopened.completed_at is None
 
 
@@ -172,7 +174,7 @@ def test_bad_status_is_refused(agent: User) -> None:
     subtask = _subtask(agent, new_ticket(actor=agent))
 
     with pytest.raises(ValidationFailed):
-        collaboration.subtask_set_status(actor=agent, subtask=subtask, status="finished")
+        subtask_set_status(actor=agent, subtask=subtask, status="finished")
 
     subtask.refresh_from_db()
     assert (subtask.status, subtask.version) == ("open", 1)
@@ -181,8 +183,8 @@ def test_bad_status_is_refused(agent: User) -> None:
 def test_progress_excludes_cancelled(agent: User) -> None:
     ticket = new_ticket(actor=agent)
     first, second, third = (_subtask(agent, ticket, title=f"协作 {n}") for n in range(3))
-    collaboration.subtask_set_status(actor=agent, subtask=first, status=SubtaskStatus.DONE)
-    collaboration.subtask_set_status(actor=agent, subtask=second, status=SubtaskStatus.CANCELLED)
+    subtask_set_status(actor=agent, subtask=first, status=SubtaskStatus.DONE)
+    subtask_set_status(actor=agent, subtask=second, status=SubtaskStatus.CANCELLED)
 
-    assert collaboration.subtask_progress(ticket) == (1, 2)
+    assert subtask_progress(ticket) == (1, 2)
     assert third.status == SubtaskStatus.OPEN

@@ -9,9 +9,10 @@ from django.utils import timezone
 from kefu.accounts.models import User
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditEvent
-from kefu.tickets import services
 from kefu.tickets.enums import CloseReason, LinkKind, StatusCategory
 from kefu.tickets.models import Subtask, Ticket, TicketLink
+from kefu.tickets.services.lifecycle import ticket_close, ticket_resolve, ticket_transition
+from kefu.tickets.services.reopening import ticket_reopen
 from kefu.tickets.tests.factories import closed_ticket, new_ticket, resolved_ticket, status
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,11 @@ def _unchanged(ticket: Ticket, events: int) -> Ticket:
 def test_invalid_transition_is_refused(agent: User, start: str, target: str) -> None:
     ticket = new_ticket(actor=agent)
     if start == StatusCategory.OPEN:
-        ticket = services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
+        ticket = ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_transition(actor=agent, ticket=ticket, status=status(target))
+        ticket_transition(actor=agent, ticket=ticket, status=status(target))
 
     assert list(exc.value.fields) == ["status"]
     assert exc.value.message
@@ -54,7 +55,7 @@ def test_transition_out_of_resolved_or_closed_needs_reopen(agent: User, finished
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed, match="重新打开"):
-        services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
+        ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
 
     _unchanged(ticket, events)
 
@@ -62,9 +63,9 @@ def test_transition_out_of_resolved_or_closed_needs_reopen(agent: User, finished
 def test_open_to_pending_to_open(agent: User) -> None:
     ticket = new_ticket(actor=agent)
 
-    ticket = services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
+    ticket = ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.PENDING))
     assert ticket.status_category == StatusCategory.PENDING
-    ticket = services.ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
+    ticket = ticket_transition(actor=agent, ticket=ticket, status=status(StatusCategory.OPEN))
 
     assert (ticket.status_category, ticket.version) == (StatusCategory.OPEN, 3)
     changes = AuditEvent.objects.filter(object_id=str(ticket.pk)).latest("id").changes
@@ -76,7 +77,7 @@ def test_resolve_needs_a_solution_summary(agent: User) -> None:
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="   ")
+        ticket_resolve(actor=agent, ticket=ticket, solution_summary="   ")
 
     assert list(exc.value.fields) == ["solution_summary"]
     _unchanged(ticket, events)
@@ -104,14 +105,14 @@ def test_resolve_is_blocked_by_an_open_mandatory_subtask(agent: User) -> None:
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
+        ticket_resolve(actor=agent, ticket=ticket, solution_summary="已赔付")
 
     assert exc.value.fields == {"subtasks": ["还有必须完成的协作单未完成：仓库核实破损"]}
     _unchanged(ticket, events)
 
 
 def test_resolve_records_summary_and_time(agent: User) -> None:
-    ticket = services.ticket_resolve(actor=agent, ticket=new_ticket(actor=agent), solution_summary=" 已补发 ")
+    ticket = ticket_resolve(actor=agent, ticket=new_ticket(actor=agent), solution_summary=" 已补发 ")
 
     assert (ticket.status_category, ticket.solution_summary) == (StatusCategory.RESOLVED, "已补发")
     assert ticket.resolved_at is not None
@@ -122,7 +123,7 @@ def test_close_requires_resolved(agent: User) -> None:
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed):
-        services.ticket_close(actor=agent, ticket=ticket, satisfaction_confirmed=True)
+        ticket_close(actor=agent, ticket=ticket, satisfaction_confirmed=True)
 
     _unchanged(ticket, events)
 
@@ -142,16 +143,14 @@ def test_close_without_confirmation_needs_reason_and_note(
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_close(
-            actor=agent, ticket=ticket, satisfaction_confirmed=False, reason=reason, note=note
-        )
+        ticket_close(actor=agent, ticket=ticket, satisfaction_confirmed=False, reason=reason, note=note)
 
     assert list(exc.value.fields) == [field]
     _unchanged(ticket, events)
 
 
 def test_close_unconfirmed_with_reason_and_note(agent: User) -> None:
-    ticket = services.ticket_close(
+    ticket = ticket_close(
         actor=agent,
         ticket=resolved_ticket(actor=agent),
         satisfaction_confirmed=False,
@@ -171,7 +170,7 @@ def test_close_confirmed(agent: User) -> None:
 
 
 def test_reopen_from_resolved(agent: User) -> None:
-    ticket = services.ticket_reopen(actor=agent, ticket=resolved_ticket(actor=agent), reason="客户说还没收到")
+    ticket = ticket_reopen(actor=agent, ticket=resolved_ticket(actor=agent), reason="客户说还没收到")
 
     assert ticket.status_category == StatusCategory.OPEN
     assert (ticket.reopened_count, ticket.resolved_at) == (1, None)
@@ -183,7 +182,7 @@ def test_reopen_closed_within_window(agent: User) -> None:
     ticket = closed_ticket(actor=agent)
     Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - dt.timedelta(days=6, hours=23))
 
-    reopened = services.ticket_reopen(actor=agent, ticket=ticket, reason="")
+    reopened = ticket_reopen(actor=agent, ticket=ticket, reason="")
 
     assert reopened.pk == ticket.pk
     assert (reopened.status_category, reopened.closed_at) == (StatusCategory.OPEN, None)
@@ -194,7 +193,7 @@ def test_reopen_closed_after_window_opens_a_linked_follow_up(agent: User) -> Non
     ticket = closed_ticket(actor=agent, waybills=["SF001001"])
     Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - dt.timedelta(days=8))
 
-    follow_up = services.ticket_reopen(actor=agent, ticket=ticket, reason="又丢了一件")
+    follow_up = ticket_reopen(actor=agent, ticket=ticket, reason="又丢了一件")
 
     assert follow_up.pk != ticket.pk
     assert (follow_up.subject, follow_up.description) == (ticket.subject, "又丢了一件")
@@ -209,7 +208,7 @@ def test_reopen_window_is_configurable(agent: User, settings: Any) -> None:
     ticket = closed_ticket(actor=agent)
     Ticket.objects.filter(pk=ticket.pk).update(closed_at=timezone.now() - dt.timedelta(days=8))
 
-    assert services.ticket_reopen(actor=agent, ticket=ticket, reason="").pk == ticket.pk
+    assert ticket_reopen(actor=agent, ticket=ticket, reason="").pk == ticket.pk
 
 
 def test_reopen_of_an_open_ticket_is_refused(agent: User) -> None:
@@ -217,7 +216,7 @@ def test_reopen_of_an_open_ticket_is_refused(agent: User) -> None:
     events = AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_reopen(actor=agent, ticket=ticket, reason="x")
+        ticket_reopen(actor=agent, ticket=ticket, reason="x")
 
     assert list(exc.value.fields) == ["status"]
     _unchanged(ticket, events)

@@ -15,8 +15,9 @@ from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
 from kefu.core.models import Notification
 from kefu.core.notifications import text_of
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
-from kefu.tickets import services
 from kefu.tickets.enums import AuthorKind, Visibility
+from kefu.tickets.services.edit import ticket_assign
+from kefu.tickets.services.reopening import resolution_reject
 from kefu.tickets.tests.factories import new_message, new_ticket, resolved_ticket
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_assignment_notifies_the_assignee_in_their_language(member: Callable[...
     lead, agent = member(full_name="王芳"), member(full_name="李小丽")
     ticket = new_ticket(actor=lead, team=team, subject="冷链货物延误")
 
-    services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
+    ticket_assign(actor=lead, ticket=ticket, assignee=agent)
 
     notification = Notification.objects.get()
     assert (notification.user, notification.kind, notification.url) == (
@@ -58,7 +59,7 @@ def test_assigning_yourself_notifies_nobody(member: Callable[..., User], team: T
     agent = member()
     ticket = new_ticket(actor=agent, team=team)
 
-    services.ticket_assign(actor=agent, ticket=ticket, assignee=agent)
+    ticket_assign(actor=agent, ticket=ticket, assignee=agent)
 
     assert not Notification.objects.exists()
 
@@ -80,7 +81,7 @@ def test_a_rejected_resolution_notifies_the_assignee_once(member: Callable[..., 
     account = PortalAccountFactory(customer=new_customer(name="顺达冷链"))
     ticket = resolved_ticket(actor=agent, team=team, assignee=agent, customer=account.customer)
 
-    services.resolution_reject(actor=account.user, ticket=ticket, reason="货还是没到")
+    resolution_reject(actor=account.user, ticket=ticket, reason="货还是没到")
 
     notification = Notification.objects.get()
     assert (notification.user, notification.kind) == (agent, "resolution_rejected")

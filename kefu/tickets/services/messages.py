@@ -1,0 +1,165 @@
+"""The conversation: public replies and internal notes, with attachments and @mentions. A customer's
+message moves the ticket back to the agent (pending → open, resolved → reopened)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.core import audit
+from kefu.core.errors import ValidationFailed
+from kefu.core.models import AuditAction
+from kefu.customers.models import Contact
+from kefu.tickets import text, workflow
+from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
+from kefu.tickets.models import Attachment, Message, Ticket
+from kefu.tickets.services.common import default_status, lock, notify_about, touch, user_of
+from kefu.tickets.services.conflicts import check_version
+from kefu.tickets.services.lifecycle import reopen, status_change
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_bytes: int
+    allowed_types: frozenset[str]
+
+
+def attachment_limits() -> AttachmentLimits:
+    return AttachmentLimits(
+        max_bytes=settings.KEFU_ATTACHMENT_MAX_BYTES, allowed_types=frozenset(settings.KEFU_ATTACHMENT_TYPES)
+    )
+
+
+def _check_attachment(upload: File[Any]) -> str:
+    import mimetypes
+
+    limits = attachment_limits()
+    name = upload.name or "file"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if content_type not in limits.allowed_types:
+        raise ValidationFailed.for_field(
+            "attachments", _("不允许的附件类型：%(name)s（%(type)s）") % {"name": name, "type": content_type}
+        )
+    if (upload.size or 0) > limits.max_bytes:
+        raise ValidationFailed.for_field(
+            "attachments",
+            _("附件 %(name)s 超过上限 %(limit)s MB")
+            % {"name": name, "limit": limits.max_bytes // (1024 * 1024)},
+        )
+    return content_type
+
+
+@transaction.atomic
+def message_add(
+    *,
+    actor: Any,
+    ticket: Ticket,
+    body: str,
+    visibility: str,
+    author_kind: str = AuthorKind.AGENT,
+    contact: Contact | None = None,
+    attachments: Sequence[File[Any]] = (),
+    seen_version: int | None = None,
+    customer_notice: str = "customer_reply",
+) -> Message:
+    """Add a public reply or an internal note. A reply composed while the ticket changed in a way that
+    matters to it (``seen_version`` older than a status change or another person's message) is held:
+    Conflict naming the change, nothing sent. A customer's message notifies the assignee
+    (``customer_notice`` is the kind: ``resolution_reject`` says "rejected" instead of "replied")."""
+    locked = lock(ticket)
+    check_version(locked, seen_version, fields=("status", "messages"), actor=actor)
+    if visibility not in Visibility.values:
+        raise ValidationFailed.for_field("visibility", _("取值 %(value)r 无效") % {"value": visibility})
+    if author_kind in (AuthorKind.CUSTOMER,) and visibility != Visibility.PUBLIC:
+        raise ValidationFailed.for_field("visibility", _("客户不能添加内部备注"))
+    if locked.status_category == StatusCategory.CLOSED and visibility == Visibility.PUBLIC:
+        raise ValidationFailed.for_field("status", _("工单已关闭，不能再回复；请重新打开或新建工单"))
+    safe = text.sanitize(body.strip())
+    plain = text.to_text(safe)
+    if not plain and not attachments:
+        raise ValidationFailed.for_field("body", _("内容不能为空"))
+    if len(body) > 50_000:
+        raise ValidationFailed.for_field("body", _("内容不能超过 50000 字"))
+    types = [_check_attachment(upload) for upload in attachments]
+    message = Message.objects.create(
+        ticket=locked,
+        author_kind=author_kind,
+        author=user_of(actor),
+        contact=contact,
+        visibility=visibility,
+        body_html=safe,
+        body_text=plain,
+        ticket_version=locked.version + 1,  # the version touch below gives the ticket
+    )
+    for upload, content_type in zip(attachments, types, strict=True):
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            name=(upload.name or "file")[:255],
+            size=upload.size or 0,
+            content_type=content_type,
+        )
+    mentioned = list(
+        User.objects.filter(username__in=text.MENTION.findall(plain), is_active=True).exclude(role="customer")
+    )
+    if mentioned:
+        message.mentions.set(mentioned)
+        notify_about(
+            ticket=locked,
+            users=[u for u in mentioned if u != actor],
+            kind="mention",
+            actor=actor,
+            key=f"mention:{message.pk}",
+            anchor=f"#m{message.pk}",
+        )
+    fields = ["search_text", "internal_search_text"]
+    added = text.tokens(plain)
+    if visibility == Visibility.PUBLIC:
+        locked.internal_search_text = text.without(locked.internal_search_text, added)
+    else:
+        locked.internal_search_text = text.internal_only(
+            search_text=locked.search_text,
+            internal_search_text=locked.internal_search_text,
+            note_tokens=added,
+        )
+    locked.search_text = f"{locked.search_text} {added}".strip()
+    if (
+        visibility == Visibility.PUBLIC
+        and author_kind == AuthorKind.AGENT
+        and locked.first_response_at is None
+    ):
+        locked.first_response_at = message.created_at
+        fields.append("first_response_at")
+    # The customer answered: the ticket needs the agent again — after a resolution, that is a reopen.
+    if author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.RESOLVED:
+        reopen(actor=actor, ticket=locked, save_also=fields)
+    elif author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.PENDING:
+        workflow.check_transition(locked.status_category, StatusCategory.OPEN)
+        status_change(
+            actor=actor, ticket=locked, status=default_status(StatusCategory.OPEN), save_also=fields
+        )
+    else:
+        touch(locked, fields)
+    audit.record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=message,
+        changes={"ticket": [None, locked.number], "visibility": [None, visibility]},
+    )
+    if author_kind == AuthorKind.CUSTOMER and locked.assignee is not None:
+        notify_about(
+            ticket=locked,
+            users=[locked.assignee],
+            kind=customer_notice,
+            actor=actor,
+            key=f"customer_reply:{message.pk}",
+            anchor=f"#m{message.pk}",
+        )
+    return message
