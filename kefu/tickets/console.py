@@ -30,7 +30,10 @@ from kefu.tickets.services.lifecycle import ticket_transition
 from kefu.tickets.services.merge_split_link import ticket_merge
 from kefu.tickets.services.messages import message_add
 
-PRESENCE_TTL = 60  # seconds a page view counts as "has it open"; the page polls every 20 s
+PRESENCE_POLL_SECONDS = 20  # the ticket page says "still here" this often (tickets/detail.html)
+# Seconds a page view counts as "has it open": two missed polls and a margin. A page that is closed or
+# left says so (presence_leave); this only covers a browser that could not (crashed, offline).
+PRESENCE_TTL = 2 * PRESENCE_POLL_SECONDS + 5
 
 
 # --- configuration lists --------------------------------------------------------------------------
@@ -148,16 +151,27 @@ def _presence_key(ticket: Ticket) -> str:
     return f"ticket-presence:{ticket.pk}"
 
 
+def _present(key: str, now: float) -> dict[str, Any]:
+    return {uid: entry for uid, entry in (cache.get(key) or {}).items() if now - entry[0] < PRESENCE_TTL}
+
+
 def presence_touch(ticket: Ticket, user: User) -> list[str]:
     """Record that ``user`` has ``ticket`` open now; return the names of the others who have it open."""
     now = timezone.now().timestamp()
     key = _presence_key(ticket)
-    seen: dict[str, Any] = {
-        uid: entry for uid, entry in (cache.get(key) or {}).items() if now - entry[0] < PRESENCE_TTL
-    }
+    seen = _present(key, now)
     seen[str(user.pk)] = (now, str(user))
     cache.set(key, seen, PRESENCE_TTL)
     return sorted(name for uid, (_at, name) in seen.items() if uid != str(user.pk))
+
+
+def presence_leave(ticket: Ticket, user: User) -> None:
+    """``user`` left the ticket page (the page says so as it unloads): others stop seeing them at once
+    instead of until their entry expires."""
+    key = _presence_key(ticket)
+    seen = _present(key, timezone.now().timestamp())
+    if seen.pop(str(user.pk), None) is not None:
+        cache.set(key, seen, PRESENCE_TTL)
 
 
 # --- links, and naming another ticket -------------------------------------------------------------

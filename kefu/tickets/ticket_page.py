@@ -197,6 +197,7 @@ def detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict
         "priorities": Priority.choices,
         "close_reasons": CloseReason.choices,
         "others": console.presence_touch(ticket, user),
+        "presence_poll": console.PRESENCE_POLL_SECONDS,
         "waybills_value": ", ".join(w.waybill_no for w in ticket.waybills.all()),
         "edit_values": {
             "subject": ticket.subject,

@@ -269,7 +269,12 @@ def attachment_response(attachment: Any) -> FileResponse:
 
 @staff_view("tickets.view_ticket")
 def ticket_presence(request: AuthedRequest, number: str) -> HttpResponse:
+    """GET (the page's poll): "I still have it open", answered with who else has. POST (sent by
+    console.js as the page unloads): "I left"."""
     ticket = access_ticket(request.user, number)
+    if request.method == "POST":
+        console.presence_leave(ticket, request.user)
+        return HttpResponse(status=204)
     return render(request, "tickets/_presence.html", {"others": console.presence_touch(ticket, request.user)})
 
 

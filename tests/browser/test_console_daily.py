@@ -201,3 +201,26 @@ def test_a_reply_held_by_a_conflict_keeps_its_file_and_says_who_wrote(
     expect(page.get_by_test_id("kept-files")).to_have_count(0)
     assert ticket.messages.count() == 2
     assert ticket.messages.latest("id").attachments.count() == 1
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_who_leaves_a_ticket_drops_out_of_the_others_presence_at_once(new_page, log_in, desk, locale):
+    team, agent, lead = desk
+    ticket = new_ticket(actor=lead, team=team, subject="冷链货物延误两天")
+    lead_page, agent_page = new_page(locale=locale), new_page(locale=locale)
+    log_in(lead_page, lead)
+    log_in(agent_page, agent)
+    if locale.startswith("en"):
+        for page in (lead_page, agent_page):
+            page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.url}])
+    lead_page.goto(f"/tickets/{ticket.number}/")
+    agent_page.goto(f"/tickets/{ticket.number}/")
+    expect(agent_page.get_by_test_id("presence")).to_contain_text("王芳")
+    agent_page.locator(".page-head").first.screenshot(path=SHOTS / f"console-presence-{locale}.png")
+
+    # the lead goes back to the queue: the page says "left" as it unloads
+    lead_page.goto("/tickets/")
+    lead_page.wait_for_timeout(300)  # the beacon is sent as the page unloads; let it land
+
+    agent_page.reload()  # (the poll would show the same within 20 s; without the beacon, for 45 s)
+    expect(agent_page.get_by_test_id("presence")).to_have_count(0)

@@ -1,4 +1,4 @@
-/* kefu console behaviour that is not htmx: the reply box's unsent-text warning and draft status,
+/* kefu console behaviour that is not htmx: the reply box's unsent-text warning and draft status, presence,
    selects that submit on change, and the queue's bulk bar. No inline script needed, no build step. */
 (function () {
   "use strict";
@@ -38,6 +38,25 @@
     var time = new Date().toTimeString().slice(0, 5);
     state.textContent = (ok ? state.dataset.saved : state.dataset.failed) + (ok ? " " + time : "");
     state.classList.toggle("error", !ok);
+  });
+
+  // --- presence: a ticket page that is closed or left says so, so others stop seeing its user at once ---
+  function presenceBox() { return document.querySelector("[data-presence-leave]"); }
+
+  window.addEventListener("pagehide", function () {
+    var box = presenceBox();
+    if (!box || !navigator.sendBeacon) return;
+    var data = new FormData();  // a beacon sends no headers: the CSRF token goes in the form
+    data.append("csrfmiddlewaretoken", JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]);
+    navigator.sendBeacon(box.dataset.presenceLeave, data);
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    // Back from the browser's page cache after having said "left": say "here" again at once.
+    var box = presenceBox();
+    if (event.persisted && box && window.htmx) {
+      window.htmx.ajax("GET", box.getAttribute("hx-get"), { target: box, swap: "innerHTML" });
+    }
   });
 
   // --- selects that submit their form on change (language, availability): no inline handler, CSP ----

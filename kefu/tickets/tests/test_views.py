@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -549,6 +552,38 @@ def test_presence_shows_the_others(as_agent, make_user, team, ticket):
     page = as_agent.get(f"/tickets/{ticket.number}/")
     assert "王芳 也在查看此工单" in page.text
     assert 'hx-trigger="every 20s"' in page.text
+
+
+def test_presence_forgets_whoever_left_at_once_and_the_silent_after_two_missed_polls(
+    as_agent, make_user, team, ticket, monkeypatch
+):
+    # given: two colleagues with the ticket open
+    leaving, crashed = make_user(Role.AGENT, full_name="王芳"), make_user(Role.AGENT, full_name="赵强")
+    for user in (leaving, crashed):
+        MembershipFactory(team=team, user=user)
+        UserClient(user).get(f"/tickets/{ticket.number}/")
+    presence = f"/tickets/{ticket.number}/presence/"
+    assert "王芳" in as_agent.get(presence).text
+
+    # when: one leaves the page (its browser says so as the page unloads)
+    assert UserClient(leaving).post(presence).status_code == 204
+
+    # then: the others stop seeing them at once; the one whose browser went silent stays for now
+    shown = as_agent.get(presence).text
+    assert "王芳" not in shown
+    assert "赵强" in shown
+
+    # and: once it has missed two polls (20 s each) and a margin, it is gone too
+    later = timezone.now() + dt.timedelta(seconds=46)
+    monkeypatch.setattr("kefu.tickets.console.timezone.now", lambda: later)
+    assert "赵强" not in as_agent.get(presence).text
+
+
+def test_leaving_a_ticket_one_may_not_see_is_404_and_changes_nothing(as_agent, make_user, ticket):
+    outsider = make_user(Role.AGENT, full_name="外组")
+    assert UserClient(outsider).post(f"/tickets/{ticket.number}/presence/").status_code == 404
+    as_agent.get(f"/tickets/{ticket.number}/")
+    assert "外组" not in as_agent.get(f"/tickets/{ticket.number}/presence/").text
 
 
 def test_lead_with_pii_permission_sees_the_contact_unmasked(make_user, team, ticket):
