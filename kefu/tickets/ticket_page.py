@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from kefu.accounts.http import AuthedRequest
 from kefu.core.models import AuditAction
@@ -55,7 +55,6 @@ _LABELS = {
     "incidents": gettext_lazy("事件工单"),
     "incident_rule": gettext_lazy("自动关联规则"),
     "problem_update": gettext_lazy("群发更新"),
-    "incidents_notified": gettext_lazy("已通知事件工单数"),
 }
 
 
@@ -101,6 +100,14 @@ def _shape_events(events: list[Any], *, reveal: bool, fields: list[Any], custome
                 ]
             elif name == "links":
                 changes[name] = [_link_change(side) for side in pair]
+            elif name == "problem_update":
+                # The stored value is the update's id (a retry is a no-op): say what it did instead.
+                notified = changes.pop("incidents_notified", [None, 0])[1] or 0
+                changes[name] = [
+                    None,
+                    ngettext("公开回复已发到 %(n)s 张事件工单", "公开回复已发到 %(n)s 张事件工单", notified)
+                    % {"n": notified},
+                ]
         event.changes = changes
     audit_for_display(events, reveal=reveal, labels=_LABELS)
 

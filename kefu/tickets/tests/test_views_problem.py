@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from kefu.core.models import AuditEvent
 from kefu.tickets.enums import StatusCategory, Visibility
 from kefu.tickets.models import IncidentRule, Message, SavedView, Ticket
 from kefu.tickets.services.incidents import incident_link
-from kefu.tickets.services.problems import problem_mark
+from kefu.tickets.services.problems import problem_mark, problem_post_update
 from kefu.tickets.tests.factories import LOGISTICS_FIELDS, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -304,3 +305,28 @@ def test_english_problem_section_is_translated(lead: User, problem: Ticket) -> N
     # Only data stays Chinese: the subject, and the example node names (typed as the data spells them).
     shown = section.replace(problem.subject, "").replace("乌鲁木齐转运中心, 郑州", "")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("zh-hans", ("群发更新", "公开回复已发到 2 张事件工单")),
+        ("en", ("Update to all incidents", "public reply sent to 2 incidents")),
+    ],
+)
+def test_the_history_says_what_an_update_did_not_its_internal_id(
+    lead: User, problem: Ticket, team: Any, language: str, shown: tuple[str, str]
+) -> None:
+    incident_link(actor=lead, problem=problem, incidents=[new_ticket(team=team) for _ in range(2)])
+    update_id = "3f2a9c0d41b84e6f9a7c1d2e3f4a5b6c"
+    problem_post_update(actor=lead, problem=problem, body="承运商已恢复发运", update_id=update_id)
+
+    page = client_for(lead).get(f"/tickets/{problem.number}/", headers={"Accept-Language": language})
+
+    history = " ".join(re.sub(r"<[^>]+>", " ", page.text.split('data-testid="timeline"', 1)[1]).split())
+    assert update_id not in page.text
+    label, sent = shown
+    assert f"{label} ∅ → {sent}" in history
+    # said once, in words: no separate count
+    assert "已通知事件工单数" not in history
+    assert "Incidents notified" not in history
