@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,9 +47,13 @@ def new_ticket_number(now: dt.datetime | None = None) -> str:
     return f"T{day}{next_value(f'ticket:{day}'):04d}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class TicketData:
-    """A new ticket as any entry path (agent form, portal, API, e-mail, chat) gives it."""
+    """A new ticket as an entry path gives it. Each path builds it in one place: the API
+    (``api.tickets._ticket_data``), the console's forms (``views.ticket_data_from``: the new-ticket page
+    and the call log, whose ticket ``calls.call_log_create`` gives the caller), the portal's form
+    (``portal_views.portal_ticket_new``), a ticket continuing another (:meth:`continuing`: a split, a
+    follow-up), the demo (``demo.scenes.story_ticket``). Frozen: a path never changes another's."""
 
     subject: str
     channel: str
@@ -64,6 +68,35 @@ class TicketData:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     tags: Sequence[str] = ()
     waybills: Sequence[str] = ()
+
+    @classmethod
+    def continuing(
+        cls,
+        origin: Ticket,
+        *,
+        subject: str,
+        description: str,
+        category: Category | None,
+        custom_fields: Mapping[str, Any],
+        assignee: User | None = None,
+        waybills: Sequence[str] = (),
+    ) -> TicketData:
+        """A ticket continuing ``origin`` (a split, a follow-up): the same customer, contact, channel,
+        type, priority and team. Create it with ``ticket_create(…, origin=origin)``."""
+        return cls(
+            subject=subject,
+            description=description,
+            channel=origin.channel,
+            type=origin.type,
+            category=category,
+            priority=origin.priority,
+            customer=origin.customer,
+            contact=origin.contact,
+            team=origin.team,
+            assignee=assignee,
+            custom_fields=dict(custom_fields),
+            waybills=waybills,
+        )
 
 
 def ticket_create(

@@ -170,21 +170,16 @@ def ticket_split(
         raise ValidationFailed.for_field("message", errors[0])
     if isinstance(category, _Inherit):
         category = original.category
-        fields = dict(original.custom_fields) if custom_fields is None else dict(custom_fields)
+        fields = original.custom_fields if custom_fields is None else custom_fields
     else:
-        fields = dict(custom_fields or {})
+        fields = custom_fields or {}
     new = ticket_create(
         actor=actor,
-        data=TicketData(
+        data=TicketData.continuing(
+            original,
             subject=subject,
             description=locked_message.body_text,
-            channel=original.channel,
-            type=original.type,
             category=category,
-            priority=original.priority,
-            customer=original.customer,
-            contact=original.contact,
-            team=original.team,
             custom_fields=fields,
         ),
         origin=original,

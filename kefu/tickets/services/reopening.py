@@ -37,18 +37,13 @@ def ticket_reopen(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
     ):
         follow_up = ticket_create(
             actor=actor,
-            data=TicketData(
+            data=TicketData.continuing(
+                locked,
                 subject=locked.subject,
                 description=reason or locked.description,
-                channel=locked.channel,
-                type=locked.type,
                 category=locked.category,
-                priority=locked.priority,
-                customer=locked.customer,
-                contact=locked.contact,
-                team=locked.team,
-                assignee=locked.assignee if locked.assignee and locked.assignee.is_active else None,
                 custom_fields=locked.custom_fields,
+                assignee=locked.assignee if locked.assignee and locked.assignee.is_active else None,
                 waybills=list(locked.waybills.values_list("waybill_no", flat=True)),
             ),
             origin=locked,
