@@ -93,9 +93,9 @@ def main() -> int:
     from kefu.accounts.enums import Role
     from kefu.accounts.models import User
     from kefu.accounts.services import token_create, user_create
-    from kefu.asgi import settle_heap
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
+    from kefu.heap import settle_heap
 
     have = Customer.objects.count()
     if have < args.customers:

@@ -1,29 +1,31 @@
-"""Ticket creation throughput through the API, ``POST /api/v1/tickets``, against a bare Django endpoint
-that inserts one row — both served by uvicorn with 2 worker processes.
+"""kefu as shipped against the shared yardsticks, in one run: the ceiling, kefu, the ceiling again (and the
+peer, django-helpdesk, with ``--peer``), on one engine, with the shared load generator.
 
-    .venv/bin/python bench/ticket_create.py [--requests 2000] [--seconds 30] [--concurrency 8]
+    .venv/bin/python bench/ticket_create.py [--requests 2000] [--peer]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_create .venv/bin/python bench/ticket_create.py
 
-1. ``kefu serve --workers 2`` on 127.0.0.1 (the product: middleware, token authentication, ninja
-   validation, ``services.create.ticket_create`` — number, jieba tokens, waybill, tags, audit row — and the
-   serialized ticket in the 201 response);
-2. the same settings with this file as the URLconf: ``POST /bare`` parses the JSON body, inserts one
-   row into a scratch table in a transaction and answers 201 — the ceiling for "one write per
-   request" on this machine and database.
+1. ``../shared/bench/ceiling/run.sh`` — a bare Django view inserting one row, gunicorn, 2 sync workers
+   (on PostgreSQL with ``CONN_MAX_AGE=60``: persistent connections, as kefu reuses its connections);
+2. kefu started by its production command, ``kefu serve --workers 2``, measured with ``loadgen.py``
+   (8 keep-alive connections) on ``POST /api/v1/tickets`` with an agent's API token (a delay ticket
+   with a customer, custom fields, a tag and a waybill), ``GET /healthz`` and ``GET /api/v1/tickets/{ref}``;
+   each endpoint gets 50 warm-up requests first;
+3. the ceiling again; 4. with ``--peer``: ``peer_django_helpdesk/run.sh`` with ``PEER_READS=0``.
 
-Load comes from a separate process (asyncio, HTTP/1.1 keep-alive, ``--concurrency`` connections), at
-most ``--requests`` requests or ``--seconds`` seconds per server. Uses the benchmark database
-(DATABASE_URL, or /tmp/kefu-bench/tickets.sqlite3 as bench/ticket_queue.py); created tickets stay.
+The yardsticks' databases are their own: on PostgreSQL the database named in DATABASE_URL with
+``_ceiling`` / ``_peer`` appended (dropped and re-created by their scripts), on SQLite their files in
+/tmp. Prints every raw loadgen line and the ratios. ``--command`` replaces kefu's production command
+(``{port}`` is filled in) to compare servers, as docs/decisions/0002-http-server.md did.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import shlex
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -33,107 +35,22 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 REPO = Path(__file__).resolve().parent.parent
+YARDSTICKS = REPO.parent / "shared" / "bench"
 
-# --- the bare endpoint (used only as this benchmark's URLconf) -------------------------------------
-
-
-def bare(request: Any) -> Any:
-    from django.db import connection, transaction
-    from django.http import JsonResponse
-
-    body = json.loads(request.body)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_bare_row (body) VALUES (%s)", [body.get("subject", "")])
-    return JsonResponse({"ok": True}, status=201)
-
-
-def _urlpatterns() -> list[Any]:
-    from django.urls import path
-    from django.views.decorators.csrf import csrf_exempt
-
-    return [path("bare", csrf_exempt(bare))]
-
-
-def __getattr__(name: str) -> Any:  # ROOT_URLCONF = "bench.ticket_create" resolves urlpatterns lazily
-    if name == "urlpatterns":
-        return _urlpatterns()
-    raise AttributeError(name)
-
-
-def bare_app() -> Any:
-    """uvicorn factory: the product's settings and middleware, this module's URLconf."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.ROOT_URLCONF = "bench.ticket_create"
-    from kefu.asgi import application, settle_heap
-
-    settle_heap()
-    return application
-
-
-# --- the load generator (a separate process) -------------------------------------------------------
-
-
-async def _worker(spec: dict[str, Any], bodies: list[bytes], state: dict[str, Any]) -> None:
-    host, path, headers = "127.0.0.1", spec["path"], spec["headers"]
-    reader, writer = await asyncio.open_connection(host, spec["port"])
-    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    try:
-        while state["left"] > 0 and time.perf_counter() < state["deadline"]:
-            state["left"] -= 1
-            body = bodies[state["sent"] % len(bodies)]
-            state["sent"] += 1
-            started = time.perf_counter()
-            writer.write(
-                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
-                + body
-            )
-            await writer.drain()
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
-            status = int(status_line.split()[1])
-            state["latency"].append((time.perf_counter() - started) * 1000)
-            state["status"][status] = state["status"].get(status, 0) + 1
-            if status != 201 and "error" not in state:
-                state["error"] = payload[:300].decode("utf-8", "replace")
-    finally:
-        writer.close()
-
-
-async def _load(args: argparse.Namespace) -> dict[str, Any]:
-    spec = json.loads(Path(args.load).read_text())
-    bodies = [json.dumps(b, ensure_ascii=False).encode() for b in spec["bodies"]]
-    state: dict[str, Any] = {
-        "left": spec["requests"],
-        "sent": 0,
-        "deadline": time.perf_counter() + spec["seconds"],
-        "latency": [],
-        "status": {},
-    }
-    started = time.perf_counter()
-    await asyncio.gather(*(_worker(spec, bodies, state) for _ in range(spec["concurrency"])))
-    elapsed = time.perf_counter() - started
-    return {
-        "elapsed": elapsed,
-        "latency": state["latency"],
-        "status": state["status"],
-        "error": state.get("error"),
-    }
-
-
-# --- orchestration ---------------------------------------------------------------------------------
+BODY = {
+    "subject": "上海发往成都的冷冻海鲜延误{i}天未送达",
+    "description": "客户反映物流轨迹停留在目的分拨，已超过承诺时效，要求尽快派送并说明原因。",
+    "channel": "phone",
+    "type": "complaint",
+    "category": "delay",
+    "priority": "high",
+    "custom_fields": {
+        "cargo_type": "冷链货物",
+        "exception_node": "目的分拨",
+        "expected_solution": "尽快派送",
+    },
+    "tags": ["加急"],
+}
 
 
 def _free_port() -> int:
@@ -146,147 +63,176 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 60) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
+            raise SystemExit(f"kefu exited with {process.returncode} (see /tmp/kefu-bench/server.log)")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
         except OSError:
             time.sleep(0.3)
         else:
-            time.sleep(2)  # let both workers finish starting
+            time.sleep(3)  # as the yardsticks' scripts: let every worker finish starting
             return
-    raise SystemExit("server did not start")
+    raise SystemExit("kefu did not start")
 
 
-def _serve(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the server's own messages, for when it fails to start
-        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=out)  # noqa: S603
+def _yardstick(script: str, yardsticks: Path, env: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+    """Run a yardstick script; its output lines and the first loadgen line (the insert / create run)."""
+    out = subprocess.run(  # noqa: S603 - the shared yardstick scripts, as they are
+        ["/bin/bash", str(yardsticks / script)], env=env, capture_output=True, text=True, check=False
+    )
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    result = next((json.loads(line) for line in lines if line.startswith("{")), None)
+    if out.returncode != 0 or result is None:
+        raise SystemExit(f"{script} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return lines, result
+
+
+def _load(
+    yardsticks: Path, method: str, url: str, *, n: int, headers: tuple[str, ...] = (), body: str | None = None
+) -> dict[str, Any]:
+    argv = [sys.executable, str(yardsticks / "loadgen.py"), method, url, "--n", str(n), "--c", "8"]
+    for header in headers:
+        argv += ["--header", header]
+    if body is not None:
+        argv += ["--body", body]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _fixtures() -> tuple[str, str, int]:
+    """An agent of a team with an API token, and a customer; returns (token, customer, team)."""
+    from kefu.accounts.enums import Role
+    from kefu.accounts.models import Team, TeamMembership, User
+    from kefu.accounts.services import token_create, user_create
+    from kefu.customers.models import Customer
+    from kefu.customers.services import customer_create
+
+    agent = User.objects.filter(username="bench-agent").first() or user_create(
+        actor=None, username="bench-agent", password=None, role=Role.AGENT
+    )
+    team, _ = Team.objects.get_or_create(code="bench", defaults={"name": "基准测试组"})
+    TeamMembership.objects.get_or_create(team=team, user=agent)
+    _, token = token_create(actor=None, user=agent, name="bench-create")
+    customer = Customer.objects.filter(name="基准测试物流有限公司").first() or customer_create(
+        actor=None, name="基准测试物流有限公司", assign_account_agent=False
+    )
+    return token, customer.public_id, team.pk
+
+
+def _serve(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = Path("/tmp/kefu-bench/server.log")  # noqa: S108 - the server's own messages, for a failed start
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=out, start_new_session=True)  # noqa: S603
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-def _measure(spec: dict[str, Any], scratch: Path) -> dict[str, Any]:
-    spec_file = scratch / "load.json"
-    spec_file.write_text(json.dumps(spec, ensure_ascii=False))
-    out = subprocess.run(  # noqa: S603 - this script, with a file it wrote
-        [sys.executable, __file__, "--load", str(spec_file)], check=True, capture_output=True, cwd=REPO
-    )
-    return dict(json.loads(out.stdout))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=2000, help="at most this many per server")
-    parser.add_argument("--seconds", type=float, default=30, help="at most this long per server")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--load", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per kefu endpoint (default 2000)"
+    )
+    parser.add_argument("--peer", action="store_true", help="also run the peer (django-helpdesk) once")
+    parser.add_argument("--yardsticks", type=Path, default=YARDSTICKS, help=f"default {YARDSTICKS}")
+    parser.add_argument(
+        "--command", help="instead of `kefu serve --workers 2 --port {port}`, to compare servers"
+    )
     args = parser.parse_args()
-    if args.load:
-        print(json.dumps(asyncio.run(_load(args))))
-        return 0
 
-    from bench._setup import DEFAULT_SQLITE_DIR, setup, table
+    from bench._setup import setup
 
-    database = setup("tickets.sqlite3")
+    database = setup("create.sqlite3")
+    token, customer, team = _fixtures()
     from django.db import connection
 
-    from kefu.accounts.enums import Role
-    from kefu.accounts.models import TeamMembership, User
-    from kefu.accounts.services import token_create, user_create
-    from kefu.customers.models import Customer
+    # the yardsticks get a plain environment: none of kefu's settings, their own databases
+    yard_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "PEER_VENV") if k in os.environ}
+    if connection.vendor == "postgresql":
+        base = os.environ["DATABASE_URL"].split("?")[0]
+        ceiling_env = {**yard_env, "DATABASE_URL": f"{base}_ceiling", "CONN_MAX_AGE": "60"}
+        peer_env = {**yard_env, "DATABASE_URL": f"{base}_peer", "CONN_MAX_AGE": "60", "PEER_READS": "0"}
+    else:
+        ceiling_env, peer_env = yard_env, {**yard_env, "PEER_READS": "0"}
+    connection.close()
 
-    with connection.cursor() as cursor:
-        pk = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "BIGSERIAL PRIMARY KEY"
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS bench_bare_row (id {pk}, body TEXT NOT NULL)")
-    member = TeamMembership.objects.filter(user__role=Role.AGENT).order_by("team_id", "user_id").first()
-    agent = (
-        member.user
-        if member
-        else User.objects.filter(username="bench-agent").first()
-        or user_create(actor=None, username="bench-agent", password=None, role=Role.AGENT)
+    port = _free_port()
+    command = args.command or f"{sys.executable} -m kefu.cli serve --workers 2 --port {{port}}"
+    kefu_env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}
+    auth = f"Authorization: Bearer {token}"
+    stamp = int(time.time())  # every run's waybill numbers are its own: SF<stamp><i>, warm-up SW<stamp><i>
+    body = json.dumps(
+        {**BODY, "customer": customer, "team": team, "waybills": [f"SF{stamp}{{i}}"]}, ensure_ascii=False
     )
-    _, token = token_create(actor=None, user=agent, name="bench-create")
-    customers = list(Customer.objects.order_by("pk").values_list("public_id", flat=True)[:200])
-    bodies = [
-        {
-            "subject": f"上海发往成都的冷冻海鲜延误{i % 7 + 2}天未送达",
-            "description": "客户反映物流轨迹停留在目的分拨，已超过承诺时效，要求尽快派送并说明原因。",
-            "channel": "phone",
-            "type": "complaint",
-            "category": "delay",
-            "priority": "high",
-            "customer": customers[i % len(customers)] if customers else None,
-            "custom_fields": {
-                "cargo_type": "冷链货物",
-                "exception_node": "目的分拨",
-                "expected_solution": "尽快派送",
-            },
-            "tags": ["加急"],
-            "waybills": [f"SF{9_000_000_000_00 + i}"],
-        }
-        for i in range(500)
+    url = f"http://127.0.0.1:{port}"
+
+    raw: list[str] = [
+        f"# {database}; {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC; load {os.getloadavg()[0]:.1f}"
     ]
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}
-    scratch = DEFAULT_SQLITE_DIR
-    scratch.mkdir(parents=True, exist_ok=True)
-    common = {"requests": args.requests, "seconds": args.seconds, "concurrency": args.concurrency}
-    servers = {
-        "bare Django endpoint (1 INSERT)": (
-            [
-                sys.executable, "-m", "uvicorn", "bench.ticket_create:bare_app", "--factory",
-                "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-            ],
-            "/bare",
-            {},
-        ),
-        "POST /api/v1/tickets": (
-            [sys.executable, "-m", "kefu.cli", "serve", "--workers", str(args.workers)],
-            "/api/v1/tickets",
-            {"Authorization": f"Bearer {token}"},
-        ),
-    }  # fmt: skip
-    rows = []
-    results: dict[str, float] = {}
-    for name, (argv, path, headers) in servers.items():
-        port = _free_port()
-        process = _serve([*argv, "--host", "127.0.0.1", "--port", str(port)], env, scratch / "server.log")
-        try:
-            _wait_for(port, process)
-            _measure({**common, "requests": 50, "port": port, "path": path, "headers": headers, "bodies": bodies}, scratch)  # fmt: skip
-            result = _measure({**common, "port": port, "path": path, "headers": headers, "bodies": bodies}, scratch)  # fmt: skip
-        finally:
-            _stop(process)
-        latency = result["latency"]
-        ok = result["status"].get("201", 0)
-        if result.get("error"):
-            print(f"{name}: non-201 answers {result['status']}: {result['error']}", file=sys.stderr)
-        rate = ok / result["elapsed"]
-        results[name] = rate
-        rows.append(
-            [
-                name,
-                len(latency),
-                ok,
-                f"{result['elapsed']:.1f}",
-                f"{rate:,.0f}",
-                f"{statistics.median(latency):.1f}",
-                f"{sorted(latency)[int(0.99 * (len(latency) - 1))]:.1f}",
-            ]
+    lines, ceiling1 = _yardstick("ceiling/run.sh", args.yardsticks, ceiling_env)
+    raw += [f"ceiling 1   {line}" for line in lines]
+
+    process = _serve(shlex.split(command.format(port=port)), kefu_env)
+    kefu: dict[str, dict[str, Any]] = {}
+    try:
+        _wait_for(port, process)
+        _load(
+            args.yardsticks,
+            "POST",
+            f"{url}/api/v1/tickets",
+            n=50,
+            headers=(auth,),
+            body=body.replace("SF", "SW"),
         )
-    print(f"{database}; uvicorn --workers {args.workers}; {args.concurrency} keep-alive connections")
-    print(table(["endpoint", "requests", "201", "seconds", "req/s", "p50 ms", "p99 ms"], rows))
-    ceiling, api = results.values()
-    print(f"\nticket creation at {api / ceiling:.0%} of the one-row ceiling")
-    return 0
+        kefu["create"] = _load(
+            args.yardsticks, "POST", f"{url}/api/v1/tickets", n=args.requests, headers=(auth,), body=body
+        )
+        _load(args.yardsticks, "GET", f"{url}/healthz", n=50)
+        kefu["healthz"] = _load(args.yardsticks, "GET", f"{url}/healthz", n=args.requests)
+        from kefu.tickets.models import Ticket
+
+        ref = Ticket.objects.order_by("-pk").values_list("public_id", flat=True).first()
+        connection.close()
+        _load(args.yardsticks, "GET", f"{url}/api/v1/tickets/{ref}", n=50, headers=(auth,))
+        kefu["detail"] = _load(
+            args.yardsticks, "GET", f"{url}/api/v1/tickets/{ref}", n=args.requests, headers=(auth,)
+        )
+    finally:
+        _stop(process)
+    raw += [f"kefu {name:<7}{json.dumps(result)}" for name, result in kefu.items()]
+    raw.append(f"kefu command: {command.format(port=port)}")
+
+    lines, ceiling2 = _yardstick("ceiling/run.sh", args.yardsticks, ceiling_env)
+    raw += [f"ceiling 2   {line}" for line in lines]
+    peer = None
+    if args.peer:
+        lines, peer = _yardstick("peer_django_helpdesk/run.sh", args.yardsticks, peer_env)
+        raw += [f"peer        {line}" for line in lines]
+
+    print("\n".join(raw))
+    create = kefu["create"]["rps"]
+    ceiling = (ceiling1["rps"] + ceiling2["rps"]) / 2
+    print(
+        f"\nkefu create / ceiling: {create:.0f} / {ceiling:.0f} req/s = {create / ceiling:.0%}"
+        f" (against each ceiling run: {create / ceiling1['rps']:.0%}, {create / ceiling2['rps']:.0%})"
+    )
+    if peer is not None:
+        print(
+            f"kefu create / peer create: {create:.0f} / {peer['rps']:.0f} req/s = {create / peer['rps']:.0%}"
+        )
+    print(
+        f"kefu GET /healthz p50 {kefu['healthz']['p50_ms']} ms; ticket detail p50 {kefu['detail']['p50_ms']} ms"
+    )
+    errors = sum(result["errors"] for result in kefu.values())
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -76,9 +76,9 @@ def main() -> int:
     from kefu.accounts.enums import Role
     from kefu.accounts.models import TeamMembership, User
     from kefu.accounts.services import user_create
-    from kefu.asgi import settle_heap
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
+    from kefu.heap import settle_heap
     from kefu.tickets import forms, selectors
     from kefu.tickets.models import Subtask, Ticket, TicketWaybill
 

@@ -1,7 +1,7 @@
 """The ``kefu`` command: everything an operator does.
 
 kefu demo                       migrate, seed the demo once, run web + worker, print URL and logins
-kefu serve [--host --port --workers]
+kefu serve [--host --port --workers --threads --asgi]
 kefu worker                     run background tasks (and keep the hourly maintenance task scheduled)
 kefu prune                      run the hourly maintenance now (expired idempotency keys, old drafts)
 kefu migrate
@@ -65,17 +65,94 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+MAX_THREADS = 64
 
-    uvicorn.run(
-        "kefu.asgi:application",
+
+def _threads(value: str, name: str) -> int:
+    """A thread count from the command line or the environment, or a clear refusal naming its source."""
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if not 1 <= threads <= MAX_THREADS:
+        raise CommandFailed(f"{name} must be a whole number from 1 to {MAX_THREADS} (got {value!r})")
+    return threads
+
+
+def _check_connections(workers: int, threads: int) -> None:
+    """On PostgreSQL every thread of every process may hold a pooled connection at once: refuse a setup
+    whose pool cannot serve every thread, or whose processes together could exceed max_connections."""
+    from django.conf import settings
+    from django.db import connection
+
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if connection.vendor != "postgresql" or not pool:
+        return
+    if threads > pool["max_size"]:
+        raise CommandFailed(
+            f"--threads {threads} is more than KEFU_DB_POOL_SIZE={pool['max_size']}: a request would wait for "
+            "a database connection; raise KEFU_DB_POOL_SIZE or lower --threads"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+        )
+        available = cursor.fetchone()[0]
+    connection.close()
+    connection.close_pool()  # type: ignore[attr-defined]  # the workers are forked from this process: no pool to inherit
+    needed = workers * (threads + 1)  # + 1: /healthz checks on a connection of its own
+    if needed > available:
+        raise CommandFailed(
+            f"--workers {workers} × (--threads {threads} + 1 for /healthz) = {needed} database connections, "
+            f"more than the {available} PostgreSQL accepts (max_connections); lower --workers or --threads"
+        )
+
+
+def _granian(target: str, *, host: str, port: int, workers: int, threads: int, asgi: bool, log: bool) -> Any:
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    return Server(
+        target,
+        address=host,
+        port=port,
+        # Django answers no ASGI lifespan events ("asginl": ASGI without them); WSGI runs each request on one
+        # of `threads` blocking threads per process, ASGI on its event loop (granian allows one there).
+        interface=Interfaces.ASGINL if asgi else Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=1 if asgi else threads,
+        websockets=asgi,
+        log_level=LogLevels.info if log else LogLevels.warning,
+        log_access=log,
+        respawn_failed_workers=True,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The production web server: granian, WSGI (kefu.wsgi) by default, --asgi for the ASGI application
+    (kefu.asgi, WebSockets) as a process of its own beside it (docs/decisions/0002-http-server.md). Both
+    entry modules settle the heap (kefu.heap) in every worker once the application is loaded."""
+    if args.workers < 1:
+        raise CommandFailed(f"--workers must be at least 1 (got {args.workers})")
+    threads = (
+        _threads(args.threads, "--threads")
+        if args.threads is not None
+        else _threads(os.environ.get("KEFU_WEB_THREADS", "4"), "KEFU_WEB_THREADS")
+    )
+    if args.asgi:
+        threads = 1
+    _check_connections(args.workers, threads)
+    target = "kefu.asgi:application" if args.asgi else "kefu.wsgi:application"
+    _granian(
+        target,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
-        access_log=args.access_log,
-    )
+        threads=threads,
+        asgi=args.asgi,
+        log=args.access_log,
+    ).serve()
     return 0
 
 
@@ -215,9 +292,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     worker = subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])
     try:
-        import uvicorn
-
-        uvicorn.run("kefu.asgi:application", host=args.host, port=port, log_level="warning")
+        _granian(
+            "kefu.wsgi:application", host=args.host, port=port, workers=1, threads=4, asgi=False, log=False
+        ).serve()
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -237,10 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20261125)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("serve", help="run the web server (ASGI)")
+    p = sub.add_parser("serve", help="run the web server (granian: WSGI, or ASGI with --asgi)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument(
+        "--threads", help=f"request threads per process, 1–{MAX_THREADS} (default $KEFU_WEB_THREADS or 4)"
+    )
+    p.add_argument(
+        "--asgi", action="store_true", help="serve the ASGI application (WebSockets) instead of WSGI"
+    )
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_serve)
 

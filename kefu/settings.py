@@ -124,9 +124,11 @@ def _database(url: str) -> dict[str, Any]:
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         # A new PostgreSQL connection per request costs ~8 ms (design.md), so connections are reused —
-        # through psycopg's pool, not CONN_MAX_AGE: under ASGI each request's sync code may run on another
-        # thread, and per-thread persistent connections piled up to "too many clients" under load
-        # (docs/performance.md). The pool bounds them per process.
+        # through psycopg's pool, not CONN_MAX_AGE: a connection belongs to the request's thread only
+        # while it runs, so the pool bounds a process's connections whether its threads are the WSGI
+        # server's (`kefu serve --threads`, which must not exceed the pool: checked at start) or ASGI's
+        # per-request threads, where per-thread persistent connections piled up to "too many clients"
+        # (docs/performance.md). Persistent connections measured no faster (docs/decisions/0002).
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # A database host that does not answer fails a new connection after this many seconds

@@ -2,5 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from kefu.heap import settle_heap
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
 application = get_wsgi_application()
+settle_heap()
