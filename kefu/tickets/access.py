@@ -171,14 +171,16 @@ def visible_tickets(user: Any) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_scope(user))
 
 
-def may_see(user: Any, ticket: Ticket) -> bool:
-    """Whether ``user`` may see ``ticket`` (one query, plus the user's reach once per request)."""
-    return visible_tickets(user).filter(pk=ticket.pk).exists()
+def may_see(user: Any, ticket: Ticket | int) -> bool:
+    """Whether ``user`` may see ``ticket`` (or the ticket of that id): one query, plus the user's reach
+    once per request."""
+    return visible_tickets(user).filter(pk=ticket if isinstance(ticket, int) else ticket.pk).exists()
 
 
-def users_who_may_see(ticket: Ticket, users: Iterable[Any]) -> list[Any]:
-    """Those of ``users`` who may see ``ticket``, in the order given: whom a notice about the ticket
-    (a mention, an assignment) may go to. A query per user — for the handful a notice names."""
+def users_who_may_see(ticket: Ticket | int, users: Iterable[Any]) -> list[Any]:
+    """Those of ``users`` who may see ``ticket`` (or the ticket of that id), in the order given: whom a
+    notice about the ticket (a mention, an assignment) may go to. A query per user — for the handful a
+    notice names."""
     return [user for user in users if may_see(user, ticket)]
 
 

@@ -10,12 +10,19 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from kefu.core import reference
+        from kefu.core import events, reference
         from kefu.core.tasks import register_maintenance
         from kefu.core.web import mask_phone_numbers, register_personal_data
         from kefu.customers import cards
-        from kefu.tickets import drafts, selectors
+        from kefu.tickets import drafts, notices, selectors
+        from kefu.tickets.events import TicketCreated
         from kefu.tickets.models import CallLog, Category, CustomField, IncidentRule, Status
+        from kefu.tickets.services.incidents import incident_autolink
+
+        # Database-only reactions to the tickets' own events, in the publishing transaction: a new
+        # ticket is linked to the problem whose rule it matches, then the people concerned are told.
+        events.subscribe(TicketCreated, incident_autolink)
+        notices.register()
 
         cards.register(name="tickets", template="tickets/_customer_card.html", build=selectors.customer_card)
         register_personal_data(CallLog, shown_as=mask_phone_numbers)  # a call's str() names the number

@@ -1,6 +1,6 @@
 """What every ticket write shares: the row locks (one ticket, or several in pk order so two writers
-never deadlock), the version bump, the notifications the tickets send, the configured default statuses
-and categories, and the actor as a user."""
+never deadlock), the version bump, the configured default statuses and categories, and the actor as a
+user."""
 
 from __future__ import annotations
 
@@ -9,45 +9,13 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kefu.accounts.models import User
-from kefu.core import audit, reference
+from kefu.core import reference
 from kefu.core.errors import ValidationFailed
-from kefu.core.notifications import notify, register_kind
 from kefu.tickets import text
-from kefu.tickets.access import users_who_may_see
 from kefu.tickets.enums import AuthorKind, Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
-
-# What each notification the tickets write says, filled in the reader's language when it is shown.
-NOTICES = {
-    "assigned": gettext_lazy("%(actor)s 把工单 %(number)s 分配给了你：%(subject)s"),
-    "mention": gettext_lazy("%(actor)s 在工单 %(number)s 中提到了你"),
-    "customer_reply": gettext_lazy("客户回复了你的工单 %(number)s：%(subject)s"),
-    "resolution_rejected": gettext_lazy("客户认为工单 %(number)s 还没有解决：%(subject)s"),
-}
-for _kind, _template in NOTICES.items():
-    register_kind(_kind, _template)
-
-
-def notify_about(
-    *, ticket: Ticket, users: Iterable[User], kind: str, actor: Any, key: str, anchor: str = ""
-) -> None:
-    """Notify ``users`` about ``ticket``, each only if they may open it (``access.visible_tickets``, the
-    one predicate): a notice must not name a ticket, or link to one, its reader is not allowed to see."""
-    readers = users_who_may_see(ticket, users)
-    if not readers:
-        return
-    params = {"actor": audit.actor_of(actor)[2], "number": ticket.number, "subject": ticket.subject[:80]}
-    notify(
-        users=readers,
-        kind=kind,
-        title=str(NOTICES[kind]) % params,
-        params=params,
-        url=f"/tickets/{ticket.number}/{anchor}",
-        key=key,
-    )
 
 
 def category_named(code: str) -> Category | None:

@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
+from kefu.core.events import publish
 from kefu.core.sequences import next_value
 from kefu.customers.models import Contact, Customer
 from kefu.tickets import text
 from kefu.tickets.enums import AuthorKind, Channel, Priority, StatusCategory, TicketType
+from kefu.tickets.events import TicketCreated, about
 from kefu.tickets.models import Category, Status, Ticket, TicketWaybill
-from kefu.tickets.services.common import check_choice, default_status, notify_about
-from kefu.tickets.services.incidents import incident_autolink
+from kefu.tickets.services.common import check_choice, default_status
 from kefu.tickets.services.rules import customer_ticket_errors, handling_errors, validate_custom_fields
 from kefu.tickets.services.tags import clean_tags, tags_named
 from kefu.tickets.waybills import waybills_clean
@@ -226,11 +227,24 @@ def _insert_ticket(*, actor: Any, data: TicketData, checked: _CheckedTicket) -> 
     Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket=ticket, tag=tag) for tag in tags])
     _remember(ticket, tags=tags, waybills=waybill_rows)
     audit.record_created(actor=actor, obj=ticket, fields=TICKET_FIELDS)
-    incident_autolink(ticket=ticket, waybills=checked.waybills)
-    if data.assignee is not None and data.assignee != actor:
-        notify_about(
-            ticket=ticket, users=[data.assignee], kind="assigned", actor=actor, key=f"assigned:{ticket.pk}:0"
+    # Subscribers: incident rules link it (services.incidents), the assignee is told (notices).
+    publish(
+        TicketCreated(
+            **about(ticket, actor),
+            description=ticket.description,
+            custom_fields=ticket.custom_fields,
+            channel=ticket.channel,
+            type=ticket.type,
+            category_id=ticket.category_id,
+            priority=ticket.priority,
+            status_id=ticket.status_id,
+            status_category=ticket.status_category,
+            team_id=ticket.team_id,
+            assignee_id=ticket.assignee_id,
+            customer_id=ticket.customer_id,
+            waybills=tuple(checked.waybills),
         )
+    )
     return ticket
 
 

@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
+from kefu.core.events import publish
 from kefu.core.models import AuditAction
 from kefu.tickets import text
 from kefu.tickets.enums import Priority, StatusCategory, TicketType, Visibility
+from kefu.tickets.events import TicketAssigned, TicketClassified, about
 from kefu.tickets.models import Ticket, TicketWaybill
-from kefu.tickets.services.common import check_choice, default_status, lock, notify_about, touch, versioned
+from kefu.tickets.services.common import check_choice, default_status, lock, touch, versioned
 from kefu.tickets.services.conflicts import check_version
 from kefu.tickets.services.lifecycle import status_change
 from kefu.tickets.services.rules import handling_errors, validate_custom_fields
@@ -33,6 +35,9 @@ EDITABLE = (
     "custom_fields",
     "contact",
 )
+# The changes published as TicketClassified. A ticket's customer is set when it is created and no
+# service changes it (not in EDITABLE): when one does, it publishes the change here too.
+CLASSIFYING = ("priority", "type", "category_id")
 
 
 def _reindex(ticket: Ticket) -> None:
@@ -103,6 +108,8 @@ def ticket_update(
     if errors:
         raise ValidationFailed(_("工单信息有误"), fields=errors)
     before = audit.snapshot(locked, EDITABLE)
+    handled_before = (locked.assignee_id, locked.team_id)
+    classes_before = {name: getattr(locked, name) for name in CLASSIFYING}
     for name, value in changes.items():
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     locked.custom_fields = custom
@@ -128,7 +135,31 @@ def ticket_update(
         _reindex(locked)
         touch(locked, [*EDITABLE, "search_text", "internal_search_text"])
         audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=versioned(diff, locked))
+        _publish_changes(actor, locked, handled_before, classes_before)
     return locked
+
+
+def _publish_changes(
+    actor: Any, ticket: Ticket, handled_before: tuple[int | None, int | None], classes_before: dict[str, Any]
+) -> None:
+    if (ticket.assignee_id, ticket.team_id) != handled_before:
+        publish(
+            TicketAssigned(
+                **about(ticket, actor),
+                version=ticket.version,
+                old_assignee_id=handled_before[0],
+                assignee_id=ticket.assignee_id,
+                old_team_id=handled_before[1],
+                team_id=ticket.team_id,
+            )
+        )
+    classified = {
+        name.removesuffix("_id"): [old, getattr(ticket, name)]
+        for name, old in classes_before.items()
+        if getattr(ticket, name) != old
+    }
+    if classified:
+        publish(TicketClassified(**about(ticket, actor), changes=classified))
 
 
 @transaction.atomic
@@ -143,12 +174,4 @@ def ticket_assign(
     updated = ticket_update(actor=actor, ticket=ticket, version=version, changes=changes)
     if assignee is not None and updated.status_category == StatusCategory.NEW:
         updated = status_change(actor=actor, ticket=updated, status=default_status(StatusCategory.OPEN))
-    if assignee is not None and assignee != actor:
-        notify_about(
-            ticket=updated,
-            users=[assignee],
-            kind="assigned",
-            actor=actor,
-            key=f"assigned:{updated.pk}:{updated.version}",
-        )
     return updated

@@ -1,5 +1,5 @@
 """A problem's incidents: linking them by hand, by waybill or in bulk, and automatically by the problem's
-incident rule when a ticket is created (``create.ticket_create`` calls :func:`incident_autolink`)."""
+incident rule when a ticket is created (:func:`incident_autolink`, a subscriber of ``TicketCreated``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.tickets.access import visible_tickets
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory
+from kefu.tickets.events import TicketCreated
 from kefu.tickets.models import Category, IncidentRule, Ticket
 from kefu.tickets.services.common import lock, lock_many, touch, user_of
 from kefu.tickets.waybills import waybills_clean
@@ -228,13 +229,13 @@ class _Rule:
     categories: frozenset[int]  # empty: any
     ends_at: dt.datetime | None
 
-    def matches(self, ticket: Ticket, *, waybills: set[str], node: str, written: str) -> bool:
+    def matches(self, *, category_id: int | None, waybills: set[str], node: str, written: str) -> bool:
         """In force for the ticket's category and, before its end, a shared waybill; or a route node
         (a hub or city) named in the exception-node field or written in the subject or description
         (``郑州转运中心`` matches "包裹在郑州转运中心滞留三天", not "广州转运中心 … 郑州发出的货")."""
         if self.ends_at is not None and self.ends_at <= timezone.now():
             return False
-        if self.categories and ticket.category_id not in self.categories:
+        if self.categories and category_id not in self.categories:
             return False
         if waybills.intersection(self.waybills):
             return True
@@ -255,35 +256,34 @@ def _rules() -> list[_Rule]:
     ]
 
 
-def incident_autolink(*, ticket: Ticket, waybills: Sequence[str]) -> Ticket | None:
-    """Link the just-created ``ticket`` to the first open problem (oldest first) whose rule it matches
-    and whose rule's author (``set_by``, still active) may see the ticket, through the same path (and
-    audit events) as linking by hand, by the system; return that problem.
+def incident_autolink(event: TicketCreated) -> None:
+    """Link the ticket just created to the first open problem (oldest first) whose rule it matches and
+    whose rule's author (``set_by``, still active) may see the ticket, through the same path (and audit
+    events) as linking by hand, by the system.
 
-    Called by ``ticket_create`` inside its transaction, so every entry path links. The rules
-    are cached between requests (kefu.core.reference; saving or deleting a rule invalidates them), so a
-    create reads none; a match reads its problem, which must still be an open problem, and the rule's
-    author and what they may see."""
+    A subscriber of ``TicketCreated`` (``TicketsConfig.ready``), so it runs inside the creating
+    transaction on every entry path. The rules are cached between requests (kefu.core.reference;
+    saving or deleting a rule invalidates them), so a create reads none; a match reads its problem,
+    which must still be an open problem, the rule's author and what they may see, and the ticket."""
     rules = reference.cached("incident-rules", _rules)
     if not rules:
-        return None
-    node = str((ticket.custom_fields or {}).get(ROUTE_FIELD) or "").strip().casefold()
-    written = f"{ticket.subject}\n{ticket.description}".casefold()
-    wanted = set(waybills)
+        return
+    node = str((event.custom_fields or {}).get(ROUTE_FIELD) or "").strip().casefold()
+    written = f"{event.subject}\n{event.description}".casefold()
+    wanted = set(event.waybills)
     for rule in rules:
-        if not rule.matches(ticket, waybills=wanted, node=node, written=written):
+        if not rule.matches(category_id=event.category_id, waybills=wanted, node=node, written=written):
             continue
         problem = Ticket.objects.filter(
             pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE_CATEGORIES, merged_into=None
         ).first()
-        if problem is not None and _rule_may_reach(rule, ticket):
-            link_incidents(actor=None, problem=problem, incidents=[ticket])
-            return problem
-    return None
+        if problem is not None and _rule_may_reach(rule, event.ticket_id):
+            link_incidents(actor=None, problem=problem, incidents=Ticket.objects.filter(pk=event.ticket_id))
+            return
 
 
-def _rule_may_reach(rule: _Rule, ticket: Ticket) -> bool:
+def _rule_may_reach(rule: _Rule, ticket_id: int) -> bool:
     if rule.set_by_id is None:
         return False
     author = User.objects.filter(pk=rule.set_by_id, is_active=True).first()
-    return author is not None and visible_tickets(author).filter(pk=ticket.pk).exists()
+    return author is not None and visible_tickets(author).filter(pk=ticket_id).exists()

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
+from kefu.core.events import publish
 from kefu.core.models import AuditAction
 from kefu.tickets import workflow
 from kefu.tickets.enums import CloseReason, StatusCategory
+from kefu.tickets.events import StatusChanged, about
 from kefu.tickets.models import Status, Ticket
 from kefu.tickets.services.common import default_status, lock, touch, versioned
 from kefu.tickets.services.conflicts import check_version
@@ -28,11 +30,12 @@ def status_change(
     extra: Mapping[str, Any] | None = None,
     save_also: Sequence[str] = (),
 ) -> Ticket:
-    """Precondition: ``ticket`` is row-locked. Apply an allowed status change and audit it;
-    ``save_also`` names fields the caller already set on ``ticket`` that are saved with it (one
-    version bump) but are not part of the status change's audit event."""
+    """Precondition: ``ticket`` is row-locked. Apply an allowed status change, audit it and publish it
+    (``StatusChanged``); ``save_also`` names fields the caller already set on ``ticket`` that are saved
+    with it (one version bump) but are not part of the status change's audit event."""
     fields = ["status", "status_category", *(extra or {})]
     before = audit.snapshot(ticket, fields)
+    old_status_id, old_category = ticket.status_id, ticket.status_category
     ticket.status = status
     ticket.status_category = status.category
     for name, value in (extra or {}).items():
@@ -43,6 +46,15 @@ def status_change(
         action=AuditAction.UPDATE,
         obj=ticket,
         changes=versioned(audit.diff(before, ticket), ticket),
+    )
+    publish(
+        StatusChanged(
+            **about(ticket, actor),
+            old_status_id=old_status_id,
+            new_status_id=status.pk,
+            old_category=old_category,
+            new_category=status.category,
+        )
     )
     return ticket
 

@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import ValidationFailed
+from kefu.core.events import publish
 from kefu.core.models import AuditAction
 from kefu.customers.models import Contact
 from kefu.tickets import text, workflow
 from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
+from kefu.tickets.events import MessageAdded, about
 from kefu.tickets.models import Attachment, Message, Ticket
-from kefu.tickets.services.common import default_status, lock, notify_about, touch, user_of
+from kefu.tickets.services.common import default_status, lock, touch, user_of
 from kefu.tickets.services.conflicts import check_version
 from kefu.tickets.services.lifecycle import reopen, status_change
 
@@ -67,12 +69,13 @@ def message_add(
     contact: Contact | None = None,
     attachments: Sequence[File[Any]] = (),
     seen_version: int | None = None,
-    customer_notice: str = "customer_reply",
+    rejects_resolution: bool = False,
 ) -> Message:
     """Add a public reply or an internal note. A reply composed while the ticket changed in a way that
     matters to it (``seen_version`` older than a status change or another person's message) is held:
-    Conflict naming the change, nothing sent. A customer's message notifies the assignee
-    (``customer_notice`` is the kind: ``resolution_reject`` says "rejected" instead of "replied")."""
+    Conflict naming the change, nothing sent. Published as ``MessageAdded`` (the notices subscribe: the
+    people @mentioned, the assignee of a customer's message — ``rejects_resolution`` says "rejected"
+    instead of "replied"), before the status change a customer's message makes."""
     locked = lock(ticket)
     check_version(locked, seen_version, fields=("status", "messages"), actor=actor)
     if visibility not in Visibility.values:
@@ -111,14 +114,17 @@ def message_add(
     )
     if mentioned:
         message.mentions.set(mentioned)
-        notify_about(
-            ticket=locked,
-            users=[u for u in mentioned if u != actor],
-            kind="mention",
-            actor=actor,
-            key=f"mention:{message.pk}",
-            anchor=f"#m{message.pk}",
+    publish(
+        MessageAdded(
+            **about(locked, actor),
+            message_id=message.pk,
+            visibility=visibility,
+            author_kind=author_kind,
+            mentioned_ids=tuple(u.pk for u in mentioned),
+            assignee_id=locked.assignee_id,
+            rejects_resolution=rejects_resolution,
         )
+    )
     fields = ["search_text", "internal_search_text"]
     added = text.tokens(plain)
     if visibility == Visibility.PUBLIC:
@@ -153,13 +159,4 @@ def message_add(
         obj=message,
         changes={"ticket": [None, locked.number], "visibility": [None, visibility]},
     )
-    if author_kind == AuthorKind.CUSTOMER and locked.assignee is not None:
-        notify_about(
-            ticket=locked,
-            users=[locked.assignee],
-            kind=customer_notice,
-            actor=actor,
-            key=f"customer_reply:{message.pk}",
-            anchor=f"#m{message.pk}",
-        )
     return message

@@ -84,7 +84,7 @@ def resolution_reject(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
         body=reason,
         visibility=Visibility.PUBLIC,
         author_kind=AuthorKind.CUSTOMER,
-        customer_notice="resolution_rejected",
+        rejects_resolution=True,
     )
     reopened.refresh_from_db()
     return reopened

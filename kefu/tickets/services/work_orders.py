@@ -10,14 +10,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import Conflict, ValidationFailed
+from kefu.core.events import publish
 from kefu.core.models import AuditAction
-from kefu.core.notifications import notify, register_kind
 from kefu.tickets.enums import SUBTASK_CLOSED, Department, StatusCategory, SubtaskStatus
+from kefu.tickets.events import WorkOrderAssigned, WorkOrderClosed, WorkOrderOpened, about
 from kefu.tickets.models import Subtask, Ticket
 from kefu.tickets.services.common import lock, touch, user_of
 
@@ -41,8 +41,6 @@ SUBTASK_EDITABLE = (
 
 
 # Shown in the reader's language when the notification is read (kefu.core.notifications).
-WORK_ORDER_NOTICE = gettext_lazy("协作单「%(title)s」已分配给你（工单 %(number)s）")
-register_kind("work_order", WORK_ORDER_NOTICE)
 
 
 def _handoff_errors(values: Mapping[str, Any], *, check_deadline: bool) -> dict[str, list[str]]:
@@ -126,24 +124,31 @@ def subtask_create(
     audit.record(
         actor=actor, action=AuditAction.UPDATE, obj=locked, changes={"subtasks": [None, subtask.title]}
     )
-    _notify_owner(actor, subtask, locked)
+    publish(
+        WorkOrderOpened(
+            **about(locked, actor),
+            work_order_id=subtask.pk,
+            department=subtask.department,
+            assignee_id=subtask.assignee_id,
+            deadline=subtask.deadline,
+        )
+    )
+    _publish_owner(actor, subtask, locked)
     return subtask
 
 
-def _notify_owner(actor: Any, subtask: Subtask, ticket: Ticket) -> None:
-    """Tell a work order's new owner (not someone who assigned it to themselves) that it is theirs."""
-    owner = subtask.assignee
-    if owner is None or owner == actor:
-        return
-    params = {"title": subtask.title[:80], "number": ticket.number}
-    notify(
-        users=[owner],
-        kind="work_order",
-        title=str(WORK_ORDER_NOTICE) % params,
-        params=params,
-        url=f"/tickets/{ticket.number}/",
-        key=f"work-order:{subtask.pk}:{subtask.version}",
-    )
+def _publish_owner(actor: Any, subtask: Subtask, ticket: Ticket) -> None:
+    """A work order has a new owner (the notices tell them, unless they assigned it to themselves)."""
+    if subtask.assignee_id is not None:
+        publish(
+            WorkOrderAssigned(
+                **about(ticket, actor),
+                work_order_id=subtask.pk,
+                version=subtask.version,
+                title=subtask.title,
+                assignee_id=subtask.assignee_id,
+            )
+        )
 
 
 def _subtask_conflict(subtask: Subtask, version: int) -> Conflict:
@@ -191,7 +196,7 @@ def subtask_update(*, actor: Any, subtask: Subtask, version: int | None, **chang
         locked.save(update_fields=[*SUBTASK_EDITABLE, "version"])
         audit.record(actor=actor, action=AuditAction.UPDATE, obj=locked, changes=diff)
         if "assignee" in diff:
-            _notify_owner(actor, locked, locked.ticket)
+            _publish_owner(actor, locked, locked.ticket)
     return locked
 
 
@@ -218,6 +223,8 @@ def subtask_set_status(*, actor: Any, subtask: Subtask, status: str) -> Subtask:
         obj=ticket,
         changes={"subtasks": [f"{locked.title}: {before['status']}", f"{locked.title}: {status}"]},
     )
+    if status in SUBTASK_CLOSED and before["status"] not in SUBTASK_CLOSED:
+        publish(WorkOrderClosed(**about(ticket, actor), work_order_id=locked.pk, status=status))
     return locked
 
 
