@@ -37,6 +37,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,22 +56,26 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=200, help="timed calls per case")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--explain", action="store_true", help="print each case's query plan")
-    parser.add_argument("--pages", action="store_true", help="also time the console pages")
-    parser.add_argument("--only", default="", help="comma-separated case names")
-    args = parser.parse_args()
-    database = setup("tickets.sqlite3")
+@dataclass
+class Scene:
+    """The benchmark database's people: the bench agent (first agent of the first team, with the wider
+    visibility's sets), their team membership, a manager and a team-less work-order owner."""
 
+    have: int  # tickets in the database
+    member: Any  # the agent's TeamMembership
+    agent: Any
+    manager: Any
+    office: Any
+    top: int  # the highest ticket id
+    rng: random.Random
+
+
+def prepare(*, tickets: int, seed: int) -> Scene:
+    """Seed ``tickets`` synthetic tickets (``kefu.demo.seed_bulk``; 100,000 customers first) unless the
+    database already holds that many; once per database give the agent what the wider access rule
+    reaches (see the module docstring); then ``ANALYZE``. Django must be set up (``_setup.setup``)."""
     from django.db import connection
     from django.db.models import F as Column
-    from django.test import Client
     from django.utils import timezone
 
     from kefu.accounts.enums import Role
@@ -78,18 +83,16 @@ def main() -> int:
     from kefu.accounts.services import user_create
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
-    from kefu.heap import settle_heap
-    from kefu.tickets import forms, selectors
-    from kefu.tickets.models import Subtask, Ticket, TicketWaybill
+    from kefu.tickets.models import Subtask, Ticket
 
     have = Ticket.objects.count()
-    if have < args.tickets:
-        print(f"seeding {args.tickets - have} tickets …", file=sys.stderr)
+    if have < tickets:
+        print(f"seeding {tickets - have} tickets …", file=sys.stderr)
         customers = 0 if Customer.objects.exists() else 100_000
         seed_bulk(
             customers=customers,
-            tickets=args.tickets - have,
-            seed=args.seed + have,
+            tickets=tickets - have,
+            seed=seed + have,
             progress=sys.stderr.isatty(),
         )
         have = Ticket.objects.count()
@@ -105,7 +108,7 @@ def main() -> int:
     manager = User.objects.filter(username="bench-manager").first() or user_create(
         actor=None, username="bench-manager", password=None, role=Role.MANAGER, full_name="基准测试经理"
     )
-    rng = random.Random(args.seed)
+    rng = random.Random(seed)
     top = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     office = User.objects.filter(username="bench-office").first()
     if office is None:  # what the wider access rule reaches, written once per database
@@ -148,6 +151,33 @@ def main() -> int:
         )
     with connection.cursor() as cursor:  # fresh statistics, as autovacuum / PRAGMA optimize keep them
         cursor.execute("ANALYZE")
+    return Scene(have, member, agent, manager, office, top, rng)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="timed calls per case")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--explain", action="store_true", help="print each case's query plan")
+    parser.add_argument("--pages", action="store_true", help="also time the console pages")
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    args = parser.parse_args()
+    database = setup("tickets.sqlite3")
+
+    from django.db import connection
+    from django.test import Client
+
+    from kefu.accounts.models import User
+    from kefu.heap import settle_heap
+    from kefu.tickets import forms, selectors
+    from kefu.tickets.models import Ticket, TicketWaybill
+
+    scene = prepare(tickets=args.tickets, seed=args.seed)
+    have, member, agent, manager, office = scene.have, scene.member, scene.agent, scene.manager, scene.office
+    rng, top = scene.rng, scene.top
     sample_ids = [rng.randint(1, top) for _ in range(args.requests)]
     numbers = list(Ticket.objects.filter(pk__in=sample_ids).values_list("number", flat=True))
     team_numbers = list(
@@ -210,7 +240,7 @@ def main() -> int:
             print(f"\n-- {case}")
             print(queryset.explain(analyze=True) if connection.vendor == "postgresql" else queryset.explain())
 
-    settle_heap()  # as the server does (kefu/asgi.py)
+    settle_heap()  # as the server does (kefu/heap.py)
     timer = time.perf_counter
     rows = []
     for case in cases:
