@@ -50,7 +50,8 @@ class Reach:
     watched: tuple[int, ...]  # ticket ids
     work_orders: tuple[int, ...]  # ids of tickets with a work order assigned to the user
     open_work_orders: tuple[int, ...]  # … of which one is still open (not done or cancelled)
-    accounts: tuple[int, ...]  # ids of the customers whose account agent the user is
+    accounts: tuple[int, ...]  # ids of the customers whose account agent the user is (at most the first
+    # ACCOUNT_IDS_LITERAL_MAX + 1: more are named by a subquery, see ticket_scope)
 
 
 def reach(user: Any) -> Reach:
@@ -78,7 +79,16 @@ def reach(user: Any) -> Reach:
             .order_by()
             .values_list("ticket_id", tagged("w")),
             Subtask.objects.filter(assignee=user).order_by().values_list("ticket_id", work_order),
-            Customer.objects.filter(account_agent=user).order_by().values_list("pk", tagged("c")),
+            # Past ACCOUNT_IDS_LITERAL_MAX the scope names the customers by a subquery, so no more ids
+            # than that plus one are read (an agent may have thousands: 5,555 rows cost ~15-30 ms).
+            Customer.objects.filter(
+                account_agent=user,
+                pk__in=Customer.objects.filter(account_agent=user)
+                .order_by()
+                .values("pk")[: ACCOUNT_IDS_LITERAL_MAX + 1],
+            )
+            .order_by()
+            .values_list("pk", tagged("c")),
             all=True,
         )
     )
@@ -193,7 +203,9 @@ def access_ticket(
     if lock:
         queryset = queryset.select_for_update()
     field = "number" if ref[:1] == "T" and ref[1:].isdigit() else "public_id"
-    ticket = queryset.filter(**{field: ref}).first()
+    # Not .first(): its ORDER BY id is no use on a unique key, and compiling it hashes every selected
+    # column (~10-20 ms for the detail's eight joined tables on this machine under load).
+    ticket = next(iter(queryset.filter(**{field: ref}).order_by()[:1]), None)
     if ticket is None:
         raise NotFound(_("工单不存在"))
     return ticket

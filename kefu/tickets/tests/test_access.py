@@ -122,6 +122,19 @@ def test_many_account_customers_are_named_by_a_subquery_with_the_same_result(
     assert _sees_everywhere(outsider, ticket) == UNSEEN
 
 
+def test_past_the_literal_limit_no_more_account_ids_are_read_than_needed(make_user, monkeypatch):
+    # given an account agent of five customers, with literal ids written out for at most two
+    monkeypatch.setattr(access, "ACCOUNT_IDS_LITERAL_MAX", 2)
+    agent = make_user(Role.AGENT, username="li.si")
+    for _ in range(5):
+        new_customer(account_agent=agent)
+
+    # then reading the agent's reach fetches three ids — enough to know the subquery is needed
+    reach = access.reach(User.objects.get(pk=agent.pk))
+    assert len(reach.accounts) == 3
+    assert "IN (SELECT" in str(access.visible_tickets(User.objects.get(pk=agent.pk)).query)
+
+
 def test_the_creator_sees_a_ticket_they_filed_for_another_team(make_user, elsewhere, outsider):
     agent = make_user(Role.AGENT, username="li.si")
 
