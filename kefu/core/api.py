@@ -19,9 +19,16 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from pydantic import BaseModel
 
 from kefu.core.errors import KefuError, NotAuthenticated, PayloadTooLarge, PermissionDenied
 from kefu.core.middleware import api_error, current_request_id
+
+
+class Out(BaseModel):
+    """A response schema for answers the views build as dicts: pydantic validates them natively. (ninja's
+    ``Schema`` wraps each nested object in a Python attribute getter first — a quarter of the time of a
+    50-ticket list; docs/performance.md.)"""
 
 
 class ErrorOut(Schema):

@@ -8,16 +8,17 @@ import json
 from typing import Any
 
 import pytest
-from ninja import Schema
+from pydantic import BaseModel
 
 from kefu.accounts.enums import Role
 from kefu.api import api
 from kefu.customers.tests.factories import new_customer
 
 
-def _schema_classes() -> list[type[Schema]]:
-    found: list[type[Schema]] = []
-    pending: list[type[Schema]] = [Schema]
+def _schema_classes() -> list[type[BaseModel]]:
+    """kefu's schemas: ninja's ``Schema`` and the plain response base ``kefu.core.api.Out`` alike."""
+    found: list[type[BaseModel]] = []
+    pending: list[type[BaseModel]] = [BaseModel]
     while pending:
         for sub in pending.pop().__subclasses__():
             pending.append(sub)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from kefu.core.api import Out
 from kefu.core.errors import ValidationFailed
 from kefu.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kefu.tickets import selectors
@@ -160,34 +161,34 @@ class ChangesQuery(Schema):
 # --- output schemas -------------------------------------------------------------------------------
 
 
-class Ref(Schema):
+class Ref(Out):
     code: str
     name: str
 
 
-class StatusOut(Schema):
+class StatusOut(Out):
     code: str
     name: str
     category: str
 
 
-class PartyOut(Schema):
+class PartyOut(Out):
     id: str
     name: str
 
 
-class AgentOut(Schema):
+class AgentOut(Out):
     id: int
     username: str
     full_name: str
 
 
-class TeamOut(Schema):
+class TeamOut(Out):
     id: int
     name: str
 
 
-class InternalOut(Schema):
+class InternalOut(Out):
     """Only for staff: null for portal users."""
 
     team: TeamOut | None
@@ -203,7 +204,7 @@ class InternalDetailOut(InternalOut):
     notes: int
 
 
-class TicketSummaryOut(Schema):
+class TicketSummaryOut(Out):
     id: str
     number: str
     subject: str
@@ -220,7 +221,7 @@ class TicketSummaryOut(Schema):
     internal: InternalOut | None
 
 
-class CountsOut(Schema):
+class CountsOut(Out):
     messages: int
     attachments: int
 
@@ -240,25 +241,25 @@ class TicketOut(TicketSummaryOut):
     internal: InternalDetailOut | None
 
 
-class TicketPage(Schema):
+class TicketPage(Out):
     items: list[TicketSummaryOut]
     next_cursor: str | None
 
 
-class ChangesPage(Schema):
+class ChangesPage(Out):
     items: list[TicketSummaryOut]
     next_cursor: str | None = Field(description="Pass back as cursor; kept when nothing changed yet")
     has_more: bool
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: str
     name: str
     size: int
     content_type: str
 
 
-class MessageOut(Schema):
+class MessageOut(Out):
     id: int
     visibility: str
     author_kind: str
@@ -273,6 +274,6 @@ class RevealIn(Strict):
     reason: str = Field(..., max_length=500, description="Why the whole number is needed, e.g. 客户要求回电")
 
 
-class RevealOut(Schema):
+class RevealOut(Out):
     contact: PartyOut
     phone: str = Field(description="The contact's whole phone number, national format")
