@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -235,29 +235,28 @@ class LinkedTicket:
 
 
 def ticket_links(user: Any, ticket: Ticket) -> list[LinkedTicket]:
-    """The tickets linked to ``ticket`` in either direction that ``user`` may see, oldest link first,
-    in one query (a link to a ticket of another team is left out: its subject is not the user's to
-    read)."""
-
-    # EXISTS per link (a handful), not ``IN (every visible ticket)``: for a manager that subquery is
-    # the whole table, which SQLite materializes (0.5 s at a million tickets).
-    def visible(column: str) -> Exists:
-        return Exists(visible_tickets(user).filter(pk=OuterRef(column)))
-
-    links = (
-        TicketLink.objects.filter(
-            (Q(source=ticket) & Q(visible("target_id"))) | (Q(target=ticket) & Q(visible("source_id")))
-        )
-        .select_related("source__status", "target__status")
-        .order_by("created_at", "pk")
-    )
+    """The tickets linked to ``ticket`` in either direction that ``user`` may see, oldest link first
+    (a link to a ticket of another team is left out: its subject is not the user's to read). One query
+    for the links, and when there are any, one for those of the other tickets the user may see — by
+    their ids, so the access scope tests a handful of rows; most tickets have no links, and compiling
+    the scope into an ``EXISTS`` per direction cost more than the lookup (docs/performance.md)."""
+    links = list(TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("created_at", "pk"))
+    if not links:
+        return []
+    other_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    shown = {
+        other.pk: other for other in visible_tickets(user).filter(pk__in=other_ids).select_related("status")
+    }
     rows = []
     for link in links:
         outgoing = link.source_id == ticket.pk
+        other = shown.get(link.target_id if outgoing else link.source_id)
+        if other is None:
+            continue
         labels = _LINK_LABELS.get(link.kind, (link.kind, link.kind))
         rows.append(
             LinkedTicket(
-                other=link.target if outgoing else link.source,
+                other=other,
                 kind=link.kind,
                 label=str(labels[0] if outgoing else labels[1]),
                 removable=link.kind in MANUAL_LINK_KINDS,
