@@ -18,6 +18,7 @@ from kefu.accounts.models import User
 from kefu.accounts.services import portal_api_allowed, token_create
 from kefu.accounts.tests.factories import UserFactory
 from kefu.core import reference
+from kefu.core.actors import SYSTEM
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +115,7 @@ def api_as(db: None) -> Callable[[User | None], ApiClient]:
             account = user.portal_account
             account.api_access = True
             account.save(update_fields=["api_access"])
-        _, plain = token_create(actor=None, user=user, name="test")
+        _, plain = token_create(actor=SYSTEM, user=user, name="test")
         return ApiClient(plain)
 
     return make

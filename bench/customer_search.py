@@ -93,6 +93,7 @@ def main() -> int:
     from kefu.accounts.enums import Role
     from kefu.accounts.models import User
     from kefu.accounts.services import token_create, user_create
+    from kefu.core.actors import SYSTEM
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
     from kefu.heap import settle_heap
@@ -106,9 +107,9 @@ def main() -> int:
     with connection.cursor() as cursor:  # fresh statistics, as autovacuum / PRAGMA optimize would keep them
         cursor.execute("ANALYZE")
     lead = User.objects.filter(username="bench-lead").first() or user_create(
-        actor=None, username="bench-lead", password=None, role=Role.LEAD, full_name="基准测试组长"
+        actor=SYSTEM, username="bench-lead", password=None, role=Role.LEAD, full_name="基准测试组长"
     )
-    _, token = token_create(actor=None, user=lead, name="bench")
+    _, token = token_create(actor=SYSTEM, user=lead, name="bench")
     client = Client(headers={"Authorization": f"Bearer {token}"})
     rng = random.Random(args.seed)
     samples = queries(args.requests, rng)

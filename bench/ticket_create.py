@@ -103,17 +103,18 @@ def _fixtures() -> tuple[str, str, int]:
     from kefu.accounts.enums import Role
     from kefu.accounts.models import Team, TeamMembership, User
     from kefu.accounts.services import token_create, user_create
+    from kefu.core.actors import SYSTEM
     from kefu.customers.models import Customer
     from kefu.customers.services import customer_create
 
     agent = User.objects.filter(username="bench-agent").first() or user_create(
-        actor=None, username="bench-agent", password=None, role=Role.AGENT
+        actor=SYSTEM, username="bench-agent", password=None, role=Role.AGENT
     )
     team, _ = Team.objects.get_or_create(code="bench", defaults={"name": "基准测试组"})
     TeamMembership.objects.get_or_create(team=team, user=agent)
-    _, token = token_create(actor=None, user=agent, name="bench-create")
+    _, token = token_create(actor=SYSTEM, user=agent, name="bench-create")
     customer = Customer.objects.filter(name="基准测试物流有限公司").first() or customer_create(
-        actor=None, name="基准测试物流有限公司", assign_account_agent=False
+        actor=SYSTEM, name="基准测试物流有限公司", assign_account_agent=False
     )
     return token, customer.public_id, team.pk
 

@@ -81,6 +81,7 @@ def prepare(*, tickets: int, seed: int) -> Scene:
     from kefu.accounts.enums import Role
     from kefu.accounts.models import TeamMembership, User
     from kefu.accounts.services import user_create
+    from kefu.core.actors import SYSTEM
     from kefu.customers.models import Customer
     from kefu.demo import seed_bulk
     from kefu.tickets.models import Subtask, Ticket
@@ -106,7 +107,7 @@ def prepare(*, tickets: int, seed: int) -> Scene:
         raise SystemExit("no agents: seed first")
     agent = member.user
     manager = User.objects.filter(username="bench-manager").first() or user_create(
-        actor=None, username="bench-manager", password=None, role=Role.MANAGER, full_name="基准测试经理"
+        actor=SYSTEM, username="bench-manager", password=None, role=Role.MANAGER, full_name="基准测试经理"
     )
     rng = random.Random(seed)
     top = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -114,7 +115,7 @@ def prepare(*, tickets: int, seed: int) -> Scene:
     if office is None:  # what the wider access rule reaches, written once per database
         print("adding account agents, watchers and work orders …", file=sys.stderr)
         office = user_create(
-            actor=None, username="bench-office", password=None, role=Role.AGENT, full_name="仓储协作"
+            actor=SYSTEM, username="bench-office", password=None, role=Role.AGENT, full_name="仓储协作"
         )
         agents = list(
             TeamMembership.objects.filter(user__role=Role.AGENT, user__is_active=True)

@@ -61,6 +61,7 @@ def main() -> int:
     from django.test import Client
 
     from kefu.accounts.services import token_create
+    from kefu.core.actors import SYSTEM
     from kefu.tickets.enums import ACTIVE_CATEGORIES
     from kefu.tickets.models import Ticket
 
@@ -75,7 +76,7 @@ def main() -> int:
 
     auth = {
         user.pk: {
-            "api": f"Authorization: Bearer {token_create(actor=None, user=user, name='bench-reads')[1]}",
+            "api": f"Authorization: Bearer {token_create(actor=SYSTEM, user=user, name='bench-reads')[1]}",
             "page": f"Cookie: {session(user)}",
         }
         for user in (agent, manager)

@@ -21,7 +21,10 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kefu.accounts.models import User
 
 
 def _setup() -> None:
@@ -49,11 +52,13 @@ def _migrate(verbosity: int = 1) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
-def _user(username: str | None) -> Any:
+def _user(username: str | None) -> User | None:
+    return None if username is None else _named_user(username)
+
+
+def _named_user(username: str) -> User:
     from kefu.accounts.models import User
 
-    if username is None:
-        return None
     user = User.objects.filter(username=username).first()
     if user is None:
         raise CommandFailed(f"no user named {username!r}")
@@ -176,13 +181,20 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def cmd_createadmin(args: argparse.Namespace) -> int:
     from kefu.accounts.enums import Role
     from kefu.accounts.services import user_create
+    from kefu.core import actors
     from kefu.core.errors import ValidationFailed
 
     password = os.environ.get("KEFU_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     if not password.strip():
         return _fail("the password must not be empty (set KEFU_ADMIN_PASSWORD or type one)")
     try:
-        user_create(actor=None, username=args.username, password=password, role=Role.ADMIN, email=args.email)
+        user_create(
+            actor=actors.cli("createadmin"),
+            username=args.username,
+            password=password,
+            role=Role.ADMIN,
+            email=args.email,
+        )
     except ValidationFailed as exc:
         return _fail("; ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
     print(f"created administrator {args.username}")
@@ -191,11 +203,12 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from kefu.accounts.services import token_create
+    from kefu.core import actors
     from kefu.core.errors import ValidationFailed
 
-    user = _user(args.user)
+    user = _named_user(args.user)
     try:
-        token, plain = token_create(actor=None, user=user, name=args.name)
+        token, plain = token_create(actor=actors.cli("token create"), user=user, name=args.name)
     except ValidationFailed as exc:
         return _fail(
             exc.message if not exc.fields else "; ".join(m for ms in exc.fields.values() for m in ms)
@@ -212,6 +225,7 @@ def _progress(total: int | None, desc: str, *, enabled: bool = True) -> Any:
 
 
 def cmd_import_customers(args: argparse.Namespace) -> int:
+    from kefu.core import actors
     from kefu.customers.importing import ImportFileError, import_customers
 
     path = Path(args.file)
@@ -226,7 +240,12 @@ def cmd_import_customers(args: argparse.Namespace) -> int:
 
         try:
             result = import_customers(
-                path, filename=path.name, mode=args.mode, actor=actor, progress=bar.update, phase=phase
+                path,
+                filename=path.name,
+                mode=args.mode,
+                actor=actor or actors.cli("import customers"),
+                progress=bar.update,
+                phase=phase,
             )
         except ImportFileError as exc:
             bar.close()
@@ -247,6 +266,7 @@ def cmd_import_customers(args: argparse.Namespace) -> int:
 
 
 def cmd_export_customers(args: argparse.Namespace) -> int:
+    from kefu.core import actors
     from kefu.customers.access import visible_customers
     from kefu.customers.exporting import export_customers
     from kefu.customers.models import Customer
@@ -262,7 +282,9 @@ def cmd_export_customers(args: argparse.Namespace) -> int:
         return _fail(f"{path.parent}: no such directory")
     with _progress(queryset.count(), "导出", enabled=not args.no_progress) as bar:
         try:
-            count = export_customers(path, actor=actor, queryset=queryset, progress=bar.update)
+            count = export_customers(
+                path, actor=actor or actors.cli("export customers"), queryset=queryset, progress=bar.update
+            )
         except OSError as exc:
             bar.close()
             return _fail(f"{path}: {exc.strerror or exc}")

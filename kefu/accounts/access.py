@@ -7,28 +7,23 @@ services (``user_create``, ``user_set_role``, …).
   ``admin``, ``is_superuser``, groups or single permissions.
 - Only an administrator changes **another** user's password.
 
-``actor=None`` is the system (CLI, migrations, the demo seeder): it is not checked.
+A system actor (``kefu.core.actors.SYSTEM``, the command line, the demo seeder) is not checked.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.utils.translation import gettext as _
 
+from kefu.accounts.actors import Actor
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
+from kefu.core.actors import SystemActor
 from kefu.core.errors import PermissionDenied
 
 
-def is_administrator(user: Any) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role == Role.ADMIN)
-    )
+def is_administrator(user: User | AnonymousUser | SystemActor | None) -> bool:
+    return bool(isinstance(user, User) and user.is_active and (user.is_superuser or user.role == Role.ADMIN))
 
 
 def role_permissions(role: str) -> set[str]:
@@ -37,17 +32,17 @@ def role_permissions(role: str) -> set[str]:
     return {f"{app}.{codename}" for app, codename in pairs}
 
 
-def grantable_roles(actor: Any) -> list[Role]:
+def grantable_roles(actor: Actor) -> list[Role]:
     """The roles ``actor`` may give someone: all for administrators, else those not above their own."""
-    if actor is None or is_administrator(actor):
+    if isinstance(actor, SystemActor) or is_administrator(actor):
         return list(Role)
     own = actor.get_all_permissions()
     return [role for role in Role if role != Role.ADMIN and role_permissions(role) <= own]
 
 
-def may_manage_user(actor: Any, user: User) -> bool:
+def may_manage_user(actor: Actor, user: User) -> bool:
     """Whether ``actor`` may change ``user``'s account at all: not someone who holds more than they do."""
-    if actor is None or is_administrator(actor):
+    if isinstance(actor, SystemActor) or is_administrator(actor):
         return True
     if is_administrator(user) or user.is_superuser:
         return False
@@ -56,19 +51,19 @@ def may_manage_user(actor: Any, user: User) -> bool:
     return held <= own
 
 
-def require_may_manage_user(actor: Any, user: User) -> None:
+def require_may_manage_user(actor: Actor, user: User) -> None:
     if not may_manage_user(actor, user):
         raise PermissionDenied(
             _("只有管理员可以修改权限高于自己的用户 %(username)s") % {"username": user.get_username()}
         )
 
 
-def require_may_grant_role(actor: Any, role: str) -> None:
+def require_may_grant_role(actor: Actor, role: str) -> None:
     if role not in grantable_roles(actor):
         label = Role(role).label if role in Role.values else role
         raise PermissionDenied(_("无权授予角色“%(role)s”：不能授予高于自己的权限") % {"role": label})
 
 
-def may_set_password(actor: Any, user: User) -> bool:
+def may_set_password(actor: Actor, user: User) -> bool:
     """Administrators set anyone's password; everybody else only their own."""
-    return actor is None or is_administrator(actor) or actor.pk == user.pk
+    return isinstance(actor, SystemActor) or is_administrator(actor) or actor.pk == user.pk

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts import access, services
+from kefu.accounts.actors import signed_in
 from kefu.accounts.enums import Role
 from kefu.accounts.lockout import AdminLoginForm
 from kefu.accounts.models import ApiToken, Skill, Team, TeamMembership, User
@@ -65,19 +66,19 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
     audit_derived_fields = ("is_staff", "is_superuser")
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        if obj is not None and not access.may_manage_user(request.user, obj):
+        if obj is not None and not access.may_manage_user(signed_in(request), obj):
             return False  # shown read-only (managers may view users)
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if access.is_administrator(request.user):
+        if access.is_administrator(signed_in(request)):
             return readonly
         return (*readonly, *ADMINISTRATOR_FIELDS)
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or access.may_set_password(request.user, obj):
+        if obj is None or access.may_set_password(signed_in(request), obj):
             return fieldsets
         # The password field links to the page that sets it: not offered for someone else's account.
         return [
@@ -90,7 +91,7 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         if "role" in form.base_fields:
-            allowed = {str(role) for role in access.grantable_roles(request.user)}
+            allowed = {str(role) for role in access.grantable_roles(signed_in(request))}
             field = cast(ChoiceField, form.base_fields["role"])
             field.choices = [choice for choice in Role.choices if choice[0] in allowed]
         return form
@@ -99,9 +100,9 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
         # The form only offers what the user may grant; a forged POST is refused here.
         try:
             if change:
-                access.require_may_manage_user(request.user, obj)
+                access.require_may_manage_user(signed_in(request), obj)
             if "role" in form.changed_data or not change:
-                access.require_may_grant_role(request.user, obj.role)
+                access.require_may_grant_role(signed_in(request), obj.role)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         if "role" in form.changed_data or not change:
@@ -110,7 +111,7 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
             obj.is_superuser = obj.role == Role.ADMIN
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            services.user_revoke_tokens(actor=request.user, user=obj)
+            services.user_revoke_tokens(actor=signed_in(request), user=obj)
 
     def after_save_related(self, request: HttpRequest, form: ModelForm[User], change: bool) -> None:
         if "role" in form.changed_data or not change:
@@ -118,7 +119,7 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         user = self.get_object(request, unquote(id))
-        if user is not None and not access.may_set_password(request.user, user):
+        if user is not None and not access.may_set_password(signed_in(request), user):
             raise DjangoPermissionDenied
         response = super().user_change_password(request, id, form_url)
         if (
@@ -128,7 +129,7 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin[User]):
             and response["Location"] != request.get_full_path()
         ):
             audit.record(
-                actor=request.user,
+                actor=signed_in(request),
                 action=AuditAction.UPDATE,
                 obj=user,
                 changes={"password": [None, "******"]},
@@ -147,13 +148,13 @@ class GroupAdmin(AuditedAdmin[Group], DjangoGroupAdmin):
     grant themselves anything)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return access.is_administrator(request.user)
+        return access.is_administrator(signed_in(request))
 
     def has_change_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
-        return access.is_administrator(request.user)
+        return access.is_administrator(signed_in(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
-        return access.is_administrator(request.user)
+        return access.is_administrator(signed_in(request))
 
 
 @admin.register(ApiToken)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.accounts.models import User
 from kefu.core import audit
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditAction
 
 ACCOUNT = "username"
@@ -89,7 +90,7 @@ class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
         if target is None:
             return
         audit.record(
-            actor=None,
+            actor=SYSTEM,
             action=AuditAction.LOGIN_FAILED,
             obj=target,
             changes={

@@ -46,6 +46,10 @@ class User(AbstractUser):
         _("并发接待上限"), default=5, help_text=_("同时处理的会话/工单数上限")
     )
 
+    authenticated_by_token: ApiToken | None = None
+    """The API token this request's user was authenticated with (set by ``token_authenticate``): the
+    audit log then records the integration token as the actor (``kefu.core.actors``)."""
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")

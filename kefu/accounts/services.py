@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.access import require_may_grant_role, require_may_manage_user
+from kefu.accounts.actors import Actor
 from kefu.accounts.enums import Availability, Role
 from kefu.accounts.models import ApiToken, Skill, Team, TeamMembership, User
 from kefu.accounts.roles import ADMIN_SITE_ROLES
@@ -41,7 +41,7 @@ def _apply_role(user: User, role: Role) -> None:
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     password: str | None,
     role: Role,
@@ -85,7 +85,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_role(*, actor: Any, user: User, role: Role) -> User:
+def user_set_role(*, actor: Actor, user: User, role: Role) -> User:
     """Give ``user`` ``role`` (its group, admin-site access, superuser for administrators). Refused
     (PermissionDenied) when ``actor`` may not manage ``user`` or may not grant ``role``."""
     if role not in Role.values:
@@ -104,7 +104,7 @@ def user_set_role(*, actor: Any, user: User, role: Role) -> User:
 
 
 @transaction.atomic
-def user_set_availability(*, actor: Any, user: User, availability: Availability) -> User:
+def user_set_availability(*, actor: Actor, user: User, availability: Availability) -> User:
     if availability not in Availability.values:
         raise ValidationFailed.for_field(
             "availability", _("未知状态 %(availability)s") % {"availability": availability}
@@ -124,7 +124,7 @@ def _team_member_label(user: User, *, is_lead: bool) -> str:
 
 
 @transaction.atomic
-def team_add_member(*, actor: Any, team: Team, user: User, is_lead: bool = False) -> TeamMembership:
+def team_add_member(*, actor: Actor, team: Team, user: User, is_lead: bool = False) -> TeamMembership:
     membership, created = TeamMembership.objects.update_or_create(
         team=team, user=user, defaults={"is_lead": is_lead}
     )
@@ -152,7 +152,7 @@ def _hash(token: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, actor: Any, user: User, name: str, expires_at: dt.datetime | None = None
+    *, actor: Actor, user: User, name: str, expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain text, which is not stored and cannot be shown again."""
     if not user.is_active:
@@ -188,11 +188,12 @@ def token_authenticate(plain: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         # Touch at most once a minute so a busy integration doesn't write on every request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user.authenticated_by_token = token
     return token.user
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+def token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -206,7 +207,7 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
 
 
 @transaction.atomic
-def user_revoke_tokens(*, actor: Any, user: User) -> int:
+def user_revoke_tokens(*, actor: Actor, user: User) -> int:
     """Revoke every usable token of ``user`` (on deactivation: reactivating the user later must not
     bring old tokens back). Returns how many were revoked."""
     tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at=None).order_by("pk"))

@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
+from kefu.core.actors import AnyActor, kind_and_label
 from kefu.core.i18n import canonical
 from kefu.core.models import ActorKind, AuditAction, AuditEvent
 
@@ -49,27 +51,22 @@ def diff(before: Mapping[str, Any], instance: models.Model) -> Changes:
     return changes
 
 
-def actor_of(user: Any) -> tuple[Any, str, str]:
-    """(user or None, actor kind, label) for a user, ``None`` (system) or ``"bot"``."""
-    if user is None:
-        return None, ActorKind.SYSTEM, "system"
-    if user == "bot":
-        return None, ActorKind.BOT, "bot"
-    kind = ActorKind.CUSTOMER if getattr(user, "is_portal_user", False) else ActorKind.USER
-    label = (user.get_full_name() or user.get_username()) if user.is_authenticated else "anonymous"
-    return (user if user.is_authenticated else None), kind, label
+def actor_of(actor: AnyActor) -> tuple[AbstractBaseUser | None, ActorKind, str]:
+    """(the person or None, actor kind, label) of an actor (``kefu.core.actors``)."""
+    kind, label = kind_and_label(actor)
+    return (actor if isinstance(actor, AbstractBaseUser) else None), kind, label
 
 
 def record(
     *,
-    actor: Any,
+    actor: AnyActor,
     action: AuditAction | str,
     obj: models.Model,
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     user, kind, label = actor_of(actor)
     return AuditEvent.objects.create(
-        actor=user,
+        actor=user,  # type: ignore[misc]  # the user model (AUTH_USER_MODEL), which core does not import
         actor_kind=kind,
         actor_label=label[:150],
         action=action,
@@ -80,7 +77,7 @@ def record(
     )
 
 
-def record_created(*, actor: Any, obj: models.Model, fields: Iterable[str]) -> AuditEvent:
+def record_created(*, actor: AnyActor, obj: models.Model, fields: Iterable[str]) -> AuditEvent:
     return record(
         actor=actor,
         action=AuditAction.CREATE,

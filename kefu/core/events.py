@@ -43,6 +43,7 @@ from typing import Any, ClassVar, TypeVar
 from django.db import transaction
 
 from kefu.core import audit
+from kefu.core.actors import AnyActor
 
 E = TypeVar("E", bound="Event")
 Subscriber = Callable[[Any], None]
@@ -58,15 +59,15 @@ class EventError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class ActorRef:
-    """Who caused the event, by id: ``kind`` is the audit log's actor kind (user, customer, bot, system)."""
+    """Who caused the event, by id: ``kind`` is the audit log's actor kind (``core.models.ActorKind``)."""
 
     kind: str
     id: int | None
     label: str
 
     @classmethod
-    def of(cls, actor: Any) -> ActorRef:
-        """The reference of a user, ``None`` (the system) or ``"bot"`` — as the audit log records it."""
+    def of(cls, actor: AnyActor) -> ActorRef:
+        """The reference of an actor (``kefu.core.actors``) — as the audit log records it."""
         user, kind, label = audit.actor_of(actor)
         return cls(kind=str(kind), id=user.pk if user is not None else None, label=label)
 

@@ -14,6 +14,8 @@ class ActorKind(models.TextChoices):
     CUSTOMER = "customer", _("客户")
     BOT = "bot", _("机器人")
     SYSTEM = "system", _("系统")
+    TOKEN = "token", _("API 令牌")
+    RULE = "rule", _("自动规则")
 
 
 class AuditAction(models.TextChoices):

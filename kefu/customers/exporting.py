@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import translation
 from openpyxl import Workbook
 
+from kefu.accounts.actors import Actor
+from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.models import AuditAction
 from kefu.customers.access import may_view_personal_data
@@ -44,7 +45,7 @@ def _primary_contact(customer: Customer) -> Contact | None:
 
 
 def export_customers(
-    path: Path, *, actor: Any, queryset: QuerySet[Customer], progress: Callable[[int], None] | None = None
+    path: Path, *, actor: Actor, queryset: QuerySet[Customer], progress: Callable[[int], None] | None = None
 ) -> int:
     """Write the customers to ``path``; personal data is masked unless the actor may see it (then the
     export is logged as an unmasked view). Returns the number of customers written."""
@@ -81,12 +82,11 @@ def export_customers(
             if progress:
                 progress(1)
     workbook.save(path)
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     audit.record(
-        actor=user,
+        actor=actor,
         action=AuditAction.EXPORT,
         # A user's export is filed under the user; a system (CLI) export under the customer table.
-        obj=user if user is not None else ContentType.objects.get_for_model(Customer),
+        obj=actor if isinstance(actor, User) else ContentType.objects.get_for_model(Customer),
         changes={"customers": [None, count], "unmasked": [None, reveal]},
     )
     return count

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core import audit
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.customers import services
@@ -678,7 +679,7 @@ def _import_job_run(job: ImportJob) -> ImportJob:
             Path(job.file.path),
             filename=job.original_name,
             mode=job.mode,
-            actor=job.created_by,
+            actor=job.created_by or SYSTEM,
             resume=resume,
             checkpoint=functools.partial(_save_checkpoint, job),
         )
@@ -725,7 +726,7 @@ def _import_job_run(job: ImportJob) -> ImportJob:
     job.save()
     if job.created_by is not None:
         audit.record(
-            actor=job.created_by,
+            actor=job.created_by or SYSTEM,
             action=AuditAction.IMPORT,
             obj=job,
             changes={"result": [None, job.message]},
@@ -749,7 +750,7 @@ def import_job_abandon(*, job_id: int) -> None:
         job.save()
         if job.created_by is not None:
             audit.record(
-                actor=job.created_by,
+                actor=job.created_by or SYSTEM,
                 action=AuditAction.IMPORT,
                 obj=job,
                 changes={"result": [None, job.message]},

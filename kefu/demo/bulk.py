@@ -14,6 +14,7 @@ from django.utils import timezone
 from kefu.accounts.enums import Role
 from kefu.accounts.models import Team
 from kefu.accounts.services import team_add_member, user_create
+from kefu.core.actors import SYSTEM
 from kefu.core.ids import new_public_id
 from kefu.core.sequences import next_values
 from kefu.customers.enums import Tier
@@ -123,14 +124,14 @@ def _ticket_staff(rng: random.Random) -> dict[str, Any]:
             for index in range(3):
                 name, username = _person(rng)
                 user = user_create(
-                    actor=None,
+                    actor=SYSTEM,
                     username=f"seed.{team.code}.{index + 1}",
                     password=None,
                     role=Role.AGENT,
                     full_name=name,
                     email=f"{username}.{team.code}{index + 1}@kefu.example.com",
                 )
-                team_add_member(actor=None, team=team, user=user)
+                team_add_member(actor=SYSTEM, team=team, user=user)
                 members[team.pk].append(user.pk)
     return {"teams": teams, "members": members}
 

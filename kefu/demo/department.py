@@ -11,6 +11,7 @@ from faker import Faker
 
 from kefu.accounts.enums import STAFF_ROLES, Role
 from kefu.accounts.models import Team, User
+from kefu.core.actors import SYSTEM
 from kefu.customers.enums import Tier
 from kefu.customers.models import Customer
 from kefu.demo import scenes
@@ -124,7 +125,7 @@ def _seed_live_queue(
         for turn in story.conversation(rng.choice((1, 1, 2, 3)), done=done):
             if turn.kind == "customer":
                 message_add(
-                    actor=None,
+                    actor=SYSTEM,  # the customer on the phone: the system writes it down
                     ticket=ticket,
                     body=turn.body,
                     visibility=Visibility.PUBLIC,

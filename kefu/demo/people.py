@@ -20,6 +20,7 @@ from kefu.accounts.enums import Availability, Role
 from kefu.accounts.models import Skill, Team, User
 from kefu.accounts.services import team_add_member, user_create, user_set_availability
 from kefu.core import reference
+from kefu.core.actors import SYSTEM
 from kefu.core.ids import new_public_id
 from kefu.core.phones import reversed_digits
 from kefu.core.sequences import next_values
@@ -371,7 +372,7 @@ def _seed_staff(rng: random.Random) -> dict[str, Any]:
                 skills[c] for c in sorted({*rng.sample(team_skills, min(len(team_skills), 2)), *extra})
             ]
         user = user_create(
-            actor=admin,
+            actor=admin or SYSTEM,
             username=username,
             password=None,
             role=spec.role,
@@ -385,7 +386,7 @@ def _seed_staff(rng: random.Random) -> dict[str, Any]:
         if spec.role == Role.ADMIN:
             admin = user
         if spec.team is not None:
-            team_add_member(actor=admin, team=teams[spec.team], user=user, is_lead=spec.is_lead)
+            team_add_member(actor=admin or SYSTEM, team=teams[spec.team], user=user, is_lead=spec.is_lead)
         roll = rng.random()
         if roll < 0.45:
             user_set_availability(actor=user, user=user, availability=Availability.ONLINE)
@@ -396,7 +397,7 @@ def _seed_staff(rng: random.Random) -> dict[str, Any]:
     # The manager and the QA reviewers sit with the teams they oversee, as plain members.
     manager = next(u for u in users if u.role == Role.MANAGER)
     for team in teams.values():
-        team_add_member(actor=admin, team=team, user=manager)
+        team_add_member(actor=admin or SYSTEM, team=team, user=manager)
     return {
         "users": users,
         "teams": teams,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kefu.accounts.models import Team, User
 from kefu.core import reference
+from kefu.core.actors import SYSTEM
 from kefu.customers.enums import Tier
 from kefu.customers.models import Contact, Customer
 from kefu.demo.bulk import _waybill
@@ -151,7 +152,7 @@ class _Scene:
         return ticket, waybill
 
     def say(
-        self, ticket: Ticket, story: Story, turns: int, *, agent: User, customer_actor: Any = None
+        self, ticket: Ticket, story: Story, turns: int, *, agent: User, customer_actor: Any = SYSTEM
     ) -> None:
         """The first ``turns`` turns of the story's conversation; the customer speaks as ``customer_actor``
         (the portal user) or, without one, as the contact on the phone."""

@@ -21,6 +21,7 @@ from kefu.accounts.models import User
 from kefu.accounts.services import token_create
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
 from kefu.api import api
+from kefu.core.actors import SYSTEM
 from kefu.customers.tests.factories import ContactFactory, CustomerFactory
 from kefu.tickets.tests.factories import new_ticket
 
@@ -53,7 +54,7 @@ def bearer(request: pytest.FixtureRequest, db: None) -> dict[str, str]:
     customer = CustomerFactory()
     ContactFactory(customer=customer)
     new_ticket(actor=user, customer=customer, team=team, waybills=["SF1234567890"])
-    _, plain = token_create(actor=None, user=user, name="fuzz")
+    _, plain = token_create(actor=SYSTEM, user=user, name="fuzz")
     return {"Authorization": f"Bearer {plain}"}
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, TeamMembership, User
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditEvent
 from kefu.customers.enums import CustomerKind, Tier
 from kefu.customers.models import Contact, Customer, CustomerNote, PortalAccount, Segment
@@ -318,7 +319,7 @@ def test_seed_bulk_creates_valid_tickets() -> None:
     assert sample is not None
     waybill = sample.waybills.values_list("waybill_no", flat=True)[0]
     assert set(Ticket.objects.filter(selectors.search_q(waybill)).values_list("pk", flat=True)) == {sample.pk}
-    new = ticket_create(actor=None, data=TicketData(subject="新工单", channel="phone", type="inquiry"))
+    new = ticket_create(actor=SYSTEM, data=TicketData(subject="新工单", channel="phone", type="inquiry"))
     assert new.number not in numbers
     today = [n for n in numbers if n[1:7] == new.number[1:7]]
     assert all(int(n[7:]) < int(new.number[7:]) for n in today)

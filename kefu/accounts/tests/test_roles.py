@@ -9,6 +9,7 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.accounts.roles import ADMIN_SITE_ROLES, ROLE_PERMISSIONS
 from kefu.accounts.services import user_create, user_set_role
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 
@@ -80,7 +81,7 @@ def test_read_only_roles_cannot_write_customers(make_user, role):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(Role))
 def test_user_create_puts_the_user_in_the_roles_group(role):
-    user = user_create(actor=None, username=f"new-{role}", password="s3cret-pass", role=role)
+    user = user_create(actor=SYSTEM, username=f"new-{role}", password="s3cret-pass", role=role)
 
     user = User.objects.get(pk=user.pk)
     assert list(user.groups.values_list("name", flat=True)) == [role.value]
@@ -94,7 +95,7 @@ def test_user_create_refuses_a_taken_username_whatever_its_case(make_user):
     make_user(Role.AGENT, username="zhangsan")
 
     with pytest.raises(ValidationFailed) as exc:
-        user_create(actor=None, username=" ZhangSan ", password=None, role=Role.AGENT)
+        user_create(actor=SYSTEM, username=" ZhangSan ", password=None, role=Role.AGENT)
 
     assert list(exc.value.fields) == ["username"]
     assert User.objects.count() == 1
@@ -121,9 +122,9 @@ def test_changing_role_changes_group_permissions_and_is_audited(make_user):
 def test_promotion_to_manager_opens_the_admin_and_demotion_closes_it(make_user):
     user = make_user(Role.AGENT)
 
-    user_set_role(actor=None, user=user, role=Role.MANAGER)
+    user_set_role(actor=SYSTEM, user=user, role=Role.MANAGER)
     assert User.objects.get(pk=user.pk).is_staff is True
 
-    user_set_role(actor=None, user=user, role=Role.QA)
+    user_set_role(actor=SYSTEM, user=user, role=Role.QA)
     user = User.objects.get(pk=user.pk)
     assert (user.is_staff, user.is_superuser) == (False, False)

@@ -14,6 +14,7 @@ from kefu.accounts.models import ApiToken, User
 from kefu.accounts.services import token_authenticate, token_create
 from kefu.accounts.tests.test_admin_privileges import form_data
 from kefu.cli import main
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.models import PortalAccount
@@ -44,7 +45,7 @@ def test_a_portal_account_does_not_allow_api_tokens_by_default():
     account = portal_account(user__username="kehu")
 
     with pytest.raises(ValidationFailed) as exc:
-        token_create(actor=None, user=account.user, name="erp")
+        token_create(actor=SYSTEM, user=account.user, name="erp")
 
     assert account.api_access is False
     assert exc.value.fields == {"user": [NOT_ALLOWED.format(username="kehu")]}
@@ -75,7 +76,7 @@ def test_an_administrator_allows_api_access_in_the_admin_and_it_is_audited(make_
     assert account.api_access is True
     event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(account.pk))
     assert (event.actor, event.changes["api_access"]) == (admin, [False, True])
-    _, plain = token_create(actor=None, user=account.user, name="erp")
+    _, plain = token_create(actor=SYSTEM, user=account.user, name="erp")
     assert me(plain) == 200
 
 
@@ -104,7 +105,7 @@ def test_only_administrators_may_change_api_access(make_user):
 
 def test_withdrawing_api_access_stops_the_portal_users_tokens_at_once():
     account = portal_account(api_access=True)
-    _, plain = token_create(actor=None, user=account.user, name="erp")
+    _, plain = token_create(actor=SYSTEM, user=account.user, name="erp")
     assert me(plain) == 200
 
     account.api_access = False
@@ -115,7 +116,7 @@ def test_withdrawing_api_access_stops_the_portal_users_tokens_at_once():
 
 
 def test_staff_tokens_need_no_permission(make_user):
-    _, plain = token_create(actor=None, user=make_user(Role.AGENT), name="erp")
+    _, plain = token_create(actor=SYSTEM, user=make_user(Role.AGENT), name="erp")
     assert me(plain) == 200
 
 
@@ -124,7 +125,7 @@ def test_deactivating_a_user_in_the_admin_revokes_their_tokens_and_reactivating_
 ):
     admin = make_user(Role.ADMIN)
     agent = make_user(Role.AGENT)
-    token, plain = token_create(actor=None, user=agent, name="erp")
+    token, plain = token_create(actor=SYSTEM, user=agent, name="erp")
     client = admin_client(admin)
     page = client.get(f"/admin/accounts/user/{agent.pk}/change/")
     data = form_data(page)

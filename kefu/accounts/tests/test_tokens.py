@@ -14,6 +14,7 @@ from kefu.accounts.enums import Role
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import token_authenticate, token_create, token_revoke
 from kefu.accounts.tests.factories import PASSWORD
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.models import Customer
@@ -48,7 +49,7 @@ def test_token_for_an_inactive_user_is_not_created(make_user):
     agent = make_user(Role.AGENT, is_active=False)
 
     with pytest.raises(ValidationFailed) as exc:
-        token_create(actor=None, user=agent, name="api")
+        token_create(actor=SYSTEM, user=agent, name="api")
 
     assert exc.value.fields == {"user": [f"用户 {agent.username} 已停用"]}
     assert ApiToken.objects.count() == 0
@@ -57,7 +58,7 @@ def test_token_for_an_inactive_user_is_not_created(make_user):
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
 def test_bearer_token_authenticates(make_user, scheme):
     lead = make_user(Role.LEAD, full_name="张组长")
-    _, plain = token_create(actor=None, user=lead, name="api")
+    _, plain = token_create(actor=SYSTEM, user=lead, name="api")
 
     response = integration(Authorization=f"{scheme} {plain}").get("/api/v1/me")
 
@@ -72,7 +73,7 @@ def test_bearer_token_authenticates(make_user, scheme):
 
 def test_x_api_key_authenticates(make_user):
     qa = make_user(Role.QA)
-    _, plain = token_create(actor=None, user=qa, name="api")
+    _, plain = token_create(actor=SYSTEM, user=qa, name="api")
 
     response = integration(**{"X-API-Key": plain}).get("/api/v1/me")
 
@@ -82,7 +83,7 @@ def test_x_api_key_authenticates(make_user):
 
 def test_using_a_token_records_when_it_was_last_used(make_user):
     agent = make_user(Role.AGENT)
-    token, plain = token_create(actor=None, user=agent, name="api")
+    token, plain = token_create(actor=SYSTEM, user=agent, name="api")
 
     integration(Authorization=f"Bearer {plain}").get("/api/v1/me")
 
@@ -93,7 +94,7 @@ def test_using_a_token_records_when_it_was_last_used(make_user):
 def test_token_can_write_without_csrf(make_user):
     # given an integration with a valid token and no browser session
     agent = make_user(Role.AGENT)
-    _, plain = token_create(actor=None, user=agent, name="api")
+    _, plain = token_create(actor=SYSTEM, user=agent, name="api")
 
     # when it creates a customer
     response = integration(Authorization=f"Bearer {plain}").post(
@@ -106,27 +107,27 @@ def test_token_can_write_without_csrf(make_user):
 
 
 def _revoked(user):
-    token, plain = token_create(actor=None, user=user, name="api")
-    token_revoke(actor=None, token=token)
+    token, plain = token_create(actor=SYSTEM, user=user, name="api")
+    token_revoke(actor=SYSTEM, token=token)
     return plain
 
 
 def _expired(user):
     _, plain = token_create(
-        actor=None, user=user, name="api", expires_at=timezone.now() - dt.timedelta(seconds=1)
+        actor=SYSTEM, user=user, name="api", expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     return plain
 
 
 def _inactive_user(user):
-    _, plain = token_create(actor=None, user=user, name="api")
+    _, plain = token_create(actor=SYSTEM, user=user, name="api")
     user.is_active = False
     user.save(update_fields=["is_active"])
     return plain
 
 
 def _wrong_secret(user):
-    _, plain = token_create(actor=None, user=user, name="api")
+    _, plain = token_create(actor=SYSTEM, user=user, name="api")
     return plain[:-4] + ("aaaa" if not plain.endswith("aaaa") else "bbbb")
 
 
@@ -188,7 +189,7 @@ def test_no_credentials_at_all_is_401(db):
 
 def test_revoking_twice_records_one_event(make_user):
     agent = make_user(Role.AGENT)
-    token, _ = token_create(actor=None, user=agent, name="api")
+    token, _ = token_create(actor=SYSTEM, user=agent, name="api")
 
     token_revoke(actor=agent, token=token)
     revoked_at = ApiToken.objects.get().revoked_at

@@ -7,6 +7,7 @@ from django.test import Client
 
 from kefu.accounts.enums import Availability, Role
 from kefu.accounts.tests.factories import PASSWORD, MembershipFactory, TeamFactory
+from kefu.core.actors import SYSTEM
 from kefu.customers import services
 from kefu.customers.tests.factories import PortalAccountFactory
 
@@ -25,7 +26,7 @@ def as_user():
 
 def _customer(name, **kwargs):
     contacts = [services.ContactData(name="王小明", phone="13812345678")]
-    return services.customer_create(actor=None, name=name, contacts=contacts, **kwargs)
+    return services.customer_create(actor=SYSTEM, name=name, contacts=contacts, **kwargs)
 
 
 def test_login_form_signs_in_and_anonymous_home_redirects(make_user, client):
@@ -46,10 +47,10 @@ def test_agent_home_lists_own_customers_awaiting_first_contact(make_user, as_use
     agent = make_user(Role.AGENT, full_name="张三")
     mine = _customer("顺达冷链物流有限公司")
     other_agent = make_user(Role.AGENT)
-    theirs = services.customer_create(actor=None, name="别人的客户有限公司", assign_account_agent=False)
-    services.customer_assign_account_agent(actor=None, customer=theirs, agent=other_agent)
+    theirs = services.customer_create(actor=SYSTEM, name="别人的客户有限公司", assign_account_agent=False)
+    services.customer_assign_account_agent(actor=SYSTEM, customer=theirs, agent=other_agent)
     contacted = _customer("已联系客户有限公司")
-    services.customer_assign_account_agent(actor=None, customer=contacted, agent=agent)
+    services.customer_assign_account_agent(actor=SYSTEM, customer=contacted, agent=agent)
     services.customer_mark_contacted(actor=agent, customer=contacted)
     assert mine.account_agent == agent
 
@@ -78,8 +79,8 @@ def test_lead_home_shows_the_team_and_its_first_contacts(make_user, as_user):
     MembershipFactory(team=team, user=member)
     outsider = make_user(Role.AGENT, full_name="外组赵")
     MembershipFactory(team=TeamFactory(name="理赔组"), user=outsider)
-    customer = services.customer_create(actor=None, name="队员的客户有限公司", assign_account_agent=False)
-    services.customer_assign_account_agent(actor=None, customer=customer, agent=member)
+    customer = services.customer_create(actor=SYSTEM, name="队员的客户有限公司", assign_account_agent=False)
+    services.customer_assign_account_agent(actor=SYSTEM, customer=customer, agent=member)
 
     response = as_user(lead).get("/")
 

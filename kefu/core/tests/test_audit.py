@@ -11,6 +11,7 @@ import pytest
 
 from kefu.accounts.enums import Role
 from kefu.core import audit
+from kefu.core.actors import BOT, SYSTEM
 from kefu.core.models import ActorKind, AuditAction, AuditEvent
 from kefu.customers.models import Customer, PortalAccount
 from kefu.customers.services import ContactData, contact_create, customer_update
@@ -62,8 +63,8 @@ def test_record_names_the_user(make_user):
 def test_record_system_and_bot_actors():
     customer = new_customer()
 
-    system = audit.record(actor=None, action=AuditAction.UPDATE, obj=customer)
-    bot = audit.record(actor="bot", action=AuditAction.UPDATE, obj=customer)
+    system = audit.record(actor=SYSTEM, action=AuditAction.UPDATE, obj=customer)
+    bot = audit.record(actor=BOT, action=AuditAction.UPDATE, obj=customer)
 
     assert (system.actor, system.actor_kind, system.actor_label) == (None, ActorKind.SYSTEM, "system")
     assert (bot.actor, bot.actor_kind, bot.actor_label) == (None, ActorKind.BOT, "bot")

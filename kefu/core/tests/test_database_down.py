@@ -15,6 +15,7 @@ from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.accounts.services import token_create
+from kefu.core.actors import SYSTEM
 
 # SQLite's test database lives in this process's memory and cannot be taken away: a closed port can.
 needs_postgres = pytest.mark.skipif(
@@ -44,7 +45,7 @@ def database_away() -> Iterator[None]:
 
 @pytest.fixture
 def token(make_user) -> str:
-    return token_create(actor=None, user=make_user(Role.AGENT), name="t")[1]
+    return token_create(actor=SYSTEM, user=make_user(Role.AGENT), name="t")[1]
 
 
 @pytest.fixture

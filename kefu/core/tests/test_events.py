@@ -13,6 +13,7 @@ from django.db import transaction
 
 from kefu.accounts.enums import Role
 from kefu.core import events
+from kefu.core.actors import SYSTEM
 from kefu.core.events import ActorRef, Event, EventError, publish, subscribe
 from kefu.core.models import AuditEvent
 from kefu.customers.enums import Tier
@@ -84,7 +85,7 @@ def test_a_failing_subscriber_rolls_the_change_back(make_user):
 
 def test_subscribers_run_inside_the_publishing_transaction(heard):
     with transaction.atomic():
-        publish(Probe(actor=ActorRef.of(None), value=1))
+        publish(Probe(actor=ActorRef.of(SYSTEM), value=1))
         assert len(heard) == 1  # before the commit
         transaction.set_rollback(True)
 
@@ -108,7 +109,7 @@ def test_an_orm_object_in_an_event_is_refused_before_any_subscriber_runs(make_us
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_publishing_outside_a_transaction_is_refused(heard):
     with pytest.raises(EventError, match="inside the transaction"):
-        publish(Probe(actor=ActorRef.of(None), value=1))
+        publish(Probe(actor=ActorRef.of(SYSTEM), value=1))
 
     assert heard == []
 
@@ -118,7 +119,7 @@ def test_what_is_not_an_event_is_refused(heard):
         with pytest.raises(EventError, match="is not a domain event"):
             publish({"kind": "test.probe"})  # type: ignore[arg-type]
         with pytest.raises(EventError, match="is not a domain event"):
-            publish(Event(actor=ActorRef.of(None)))
+            publish(Event(actor=ActorRef.of(SYSTEM)))
         with pytest.raises(EventError, match="ActorRef"):
             publish(Probe(actor="zhang.san", value=1))  # type: ignore[arg-type]
 
@@ -142,12 +143,12 @@ def test_an_unknown_kind_cannot_be_subscribed_to_or_defined_twice():
 
 
 def test_an_event_is_frozen_and_names_its_occurrence():
-    event = Probe(actor=ActorRef.of(None), value=1)
+    event = Probe(actor=ActorRef.of(SYSTEM), value=1)
 
     with pytest.raises(AttributeError):
         event.value = 2  # type: ignore[misc]
     assert isinstance(event.event_id, uuid.UUID)
-    assert event.event_id != Probe(actor=ActorRef.of(None), value=1).event_id
+    assert event.event_id != Probe(actor=ActorRef.of(SYSTEM), value=1).event_id
     assert event.as_json()["occurred_at"].endswith("+00:00")
 
 
@@ -164,9 +165,9 @@ def test_a_base_of_several_kinds_is_heard_through_but_not_published(heard):
     subscribe(Shipment, seen.append)
     try:
         with transaction.atomic():
-            publish(Delayed(actor=ActorRef.of(None), shipment_id=7))
+            publish(Delayed(actor=ActorRef.of(SYSTEM), shipment_id=7))
             with pytest.raises(EventError, match="unknown event kind ''"):
-                publish(Shipment(actor=ActorRef.of(None), shipment_id=7))
+                publish(Shipment(actor=ActorRef.of(SYSTEM), shipment_id=7))
     finally:
         events.unsubscribe(Shipment, seen.append)
 

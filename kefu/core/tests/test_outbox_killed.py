@@ -41,8 +41,9 @@ def make_changes(database: Database, sink: Sink) -> None:
         from django.db import transaction
         from kefu.accounts.enums import Role
         from kefu.accounts.services import user_create
+        from kefu.core.actors import SYSTEM
         from kefu.customers.services import customer_create, customer_update
-        lead = user_create(actor=None, username="lead", password="x-Passw0rd-long", role=Role.LEAD)
+        lead = user_create(actor=SYSTEM, username="lead", password="x-Passw0rd-long", role=Role.LEAD)
         customer = customer_create(actor=lead, name="顺达物流")
         for i in range({CHANGES}):
             customer = customer_update(actor=lead, customer=customer, tier="vip" if i % 2 == 0 else "standard")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.test import Client
 
+from kefu.core.actors import SYSTEM
 from kefu.customers import services
 from kefu.customers.models import Customer
 from kefu.customers.services import ContactData
@@ -31,4 +32,4 @@ def shunda(**overrides: Any) -> Customer:
         "contacts": [ContactData(name="王小明", phone="138 1234 5678", email="wxm@shunda.cn")],
         "assign_account_agent": False,
     }
-    return services.customer_create(actor=None, **(values | overrides))
+    return services.customer_create(actor=SYSTEM, **(values | overrides))

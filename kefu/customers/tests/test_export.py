@@ -14,6 +14,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from kefu.accounts.enums import Role
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers.enums import ContactChannel, ImportMode, Tier
 from kefu.customers.exporting import export_customers
@@ -216,7 +217,7 @@ def test_export_writes_one_row_per_customer_with_its_primary_contact(tmp_path, m
 
 
 def test_system_export_is_masked_and_audited(tmp_path, customers):
-    export_customers(tmp_path / "out.xlsx", actor=None, queryset=Customer.objects.all())
+    export_customers(tmp_path / "out.xlsx", actor=SYSTEM, queryset=Customer.objects.all())
     assert as_dicts(read_xlsx(tmp_path / "out.xlsx"))[0]["电话"] == "138******78"
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert (event.actor, event.actor_kind, event.actor_label) == (None, "system", "system")

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from kefu.accounts.enums import Role
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
@@ -49,7 +50,7 @@ def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8-sig") ->
     return path
 
 
-def run(path: Path, mode: str = ImportMode.ALL_OR_NOTHING, actor: Any = None) -> ImportResult:
+def run(path: Path, mode: str = ImportMode.ALL_OR_NOTHING, actor: Any = SYSTEM) -> ImportResult:
     return import_customers(path, filename=path.name, mode=mode, actor=actor)
 
 
@@ -590,7 +591,7 @@ def test_progress_reports_both_phases(tmp_path):
         write_xlsx(tmp_path / "a.xlsx", [HEADERS, *GOOD_ROWS]),
         filename="a.xlsx",
         mode=ImportMode.VALID_ROWS,
-        actor=None,
+        actor=SYSTEM,
         progress=lambda n: calls.append(("step", n)),
         phase=lambda name, total: calls.append((name, total)),
     )

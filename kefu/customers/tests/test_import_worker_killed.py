@@ -35,8 +35,9 @@ def queue_import(database: Database) -> int:
             from django.core.files.uploadedfile import SimpleUploadedFile
             from kefu.accounts.enums import Role
             from kefu.accounts.services import user_create
+            from kefu.core.actors import SYSTEM
             from kefu.customers.import_jobs import import_job_create
-            lead = user_create(actor=None, username="lead", password="x-Passw0rd-long", role=Role.LEAD)
+            lead = user_create(actor=SYSTEM, username="lead", password="x-Passw0rd-long", role=Role.LEAD)
             lines = ["客户编号,客户名称,电话"] + [f"KH{{i:06d}},客户{{i}},1381{{i:07d}}" for i in range({ROWS})]
             upload = SimpleUploadedFile("customers.csv", "\\r\\n".join(lines).encode())
             print(import_job_create(actor=lead, upload=upload, mode="valid_rows").pk)

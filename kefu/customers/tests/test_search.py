@@ -3,6 +3,7 @@
 import pytest
 
 from kefu.accounts.enums import Role
+from kefu.core.actors import SYSTEM
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer
 from kefu.customers.tests.factories import CustomerFactory, new_contact, new_customer
@@ -63,12 +64,12 @@ def test_other_filters_apply_to_every_branch(lead):
 
 def test_automatic_assignment_keeps_a_customer_with_its_current_agent(make_user):
     first = make_user(Role.AGENT)
-    customer = services.customer_create(actor=None, name="恒达冷链")
+    customer = services.customer_create(actor=SYSTEM, name="恒达冷链")
     assert customer.account_agent == first
     assert customer.version == 1  # the first assignment is part of creation
     make_user(Role.AGENT)  # a second, idle agent appears
 
-    services.customer_assign_account_agent(actor=None, customer=customer)
+    services.customer_assign_account_agent(actor=SYSTEM, customer=customer)
 
     customer = Customer.objects.get(pk=customer.pk)
     assert customer.account_agent == first

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 from kefu.customers.models import Customer, CustomerNote, ImportJob, Segment
@@ -43,7 +44,7 @@ def test_list_shows_customers_with_masked_primary_contact(as_role, customer):
 
 
 def test_list_search_by_name_number_and_phone_tail(as_role, customer):
-    services.customer_create(actor=None, name="远洋货运有限公司", customer_no="KH-YY-1")
+    services.customer_create(actor=SYSTEM, name="远洋货运有限公司", customer_no="KH-YY-1")
     client = as_role(Role.AGENT)
     for q in ("顺达", "5678", "13812345678"):
         response = client.get("/customers/", {"q": q})
@@ -55,7 +56,7 @@ def test_list_search_by_name_number_and_phone_tail(as_role, customer):
 
 
 def test_list_filters_by_tier_kind_and_segment(as_role, customer):
-    services.customer_create(actor=None, name="张先生", kind="consumer", segments=["retail"])
+    services.customer_create(actor=SYSTEM, name="张先生", kind="consumer", segments=["retail"])
     client = as_role(Role.AGENT)
     assert [r["customer"] for r in client.get("/customers/", {"tier": "vip"}).context["rows"]] == [customer]
     rows = client.get("/customers/", {"kind": "consumer"}).context["rows"]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kefu.accounts.enums import Role
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 from kefu.customers.models import Contact, Customer
@@ -165,7 +166,7 @@ def test_an_agent_never_sees_the_address_and_an_empty_one_keeps_it(as_role, cust
 def test_a_stale_customer_edit_is_a_conflict_showing_what_is_stored(as_role, customer):
     lead = as_role(Role.LEAD)
     stale = _edit_form(customer, name="顺达物流（旧）", address=ADDRESS)
-    services.customer_update(actor=None, customer=customer, version=1, name="顺达冷链（他人改）")
+    services.customer_update(actor=SYSTEM, customer=customer, version=1, name="顺达冷链（他人改）")
     before = _snapshot()
 
     response = lead.post(f"/customers/{customer.public_id}/edit/", stale)
@@ -256,7 +257,7 @@ def test_a_stale_contact_edit_is_a_conflict(as_role, customer):
     lead = as_role(Role.LEAD)
     form = {"version": contact.version, "name": "王建国", "phone": "13812345678", "title": "经理"}
     services.contact_update(
-        actor=None, contact=contact, data=ContactData(name="王建国", phone="13900002222"), version=1
+        actor=SYSTEM, contact=contact, data=ContactData(name="王建国", phone="13900002222"), version=1
     )
     before = _snapshot()
 

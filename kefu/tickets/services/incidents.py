@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.core import audit, reference
+from kefu.core.actors import automation_rule
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.models import AuditAction
 from kefu.tickets.access import visible_tickets
@@ -259,7 +260,7 @@ def _rules() -> list[_Rule]:
 def incident_autolink(event: TicketCreated) -> None:
     """Link the ticket just created to the first open problem (oldest first) whose rule it matches and
     whose rule's author (``set_by``, still active) may see the ticket, through the same path (and audit
-    events) as linking by hand, by the system.
+    events) as linking by hand, by the rule (an automation-rule actor naming the problem and the author).
 
     A subscriber of ``TicketCreated`` (``TicketsConfig.ready``), so it runs inside the creating
     transaction on every entry path. The rules are cached between requests (kefu.core.reference;
@@ -277,13 +278,20 @@ def incident_autolink(event: TicketCreated) -> None:
         problem = Ticket.objects.filter(
             pk=rule.problem_id, is_problem=True, status_category__in=ACTIVE_CATEGORIES, merged_into=None
         ).first()
-        if problem is not None and _rule_may_reach(rule, event.ticket_id):
-            link_incidents(actor=None, problem=problem, incidents=Ticket.objects.filter(pk=event.ticket_id))
+        author = _rule_author_reaching(rule, event.ticket_id) if problem is not None else None
+        if problem is not None and author is not None:
+            rule_actor = automation_rule(
+                f"incident rule {problem.number} · {author.get_full_name() or author}"
+            )
+            link_incidents(
+                actor=rule_actor, problem=problem, incidents=Ticket.objects.filter(pk=event.ticket_id)
+            )
             return
 
 
-def _rule_may_reach(rule: _Rule, ticket_id: int) -> bool:
+def _rule_author_reaching(rule: _Rule, ticket_id: int) -> User | None:
+    """The rule's author, when still active and allowed to see the ticket (the rule acts in their scope)."""
     if rule.set_by_id is None:
-        return False
+        return None
     author = User.objects.filter(pk=rule.set_by_id, is_active=True).first()
-    return author is not None and visible_tickets(author).filter(pk=ticket_id).exists()
+    return author if author is not None and visible_tickets(author).filter(pk=ticket_id).exists() else None

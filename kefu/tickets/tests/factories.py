@@ -7,6 +7,7 @@ from typing import Any
 
 from django.test import Client
 
+from kefu.core.actors import SYSTEM
 from kefu.tickets.enums import Channel, TicketType, Visibility
 from kefu.tickets.models import Category, Message, Status, Ticket
 from kefu.tickets.services.common import default_status
@@ -28,7 +29,7 @@ def status(category: str) -> Status:
     return default_status(category)
 
 
-def new_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
+def new_ticket(*, actor: Any = SYSTEM, **fields: Any) -> Ticket:
     """A saved ticket created by ``ticket_create``.
 
     Defaults: channel phone, type inquiry, category ``other`` (no required fields), a numbered
@@ -50,7 +51,7 @@ def new_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
 def new_message(
     *,
     ticket: Ticket,
-    actor: Any = None,
+    actor: Any = SYSTEM,
     body: str = "您好，我们正在核实。",
     visibility: str = Visibility.PUBLIC,
     **kwargs: Any,
@@ -60,12 +61,12 @@ def new_message(
     return message_add(actor=actor, ticket=ticket, body=body, visibility=visibility, **kwargs)
 
 
-def resolved_ticket(*, actor: Any = None, summary: str = "已联系承运商加急派送", **fields: Any) -> Ticket:
+def resolved_ticket(*, actor: Any = SYSTEM, summary: str = "已联系承运商加急派送", **fields: Any) -> Ticket:
     ticket = new_ticket(actor=actor, **fields)
     return ticket_resolve(actor=actor, ticket=ticket, solution_summary=summary)
 
 
-def closed_ticket(*, actor: Any = None, **fields: Any) -> Ticket:
+def closed_ticket(*, actor: Any = SYSTEM, **fields: Any) -> Ticket:
     ticket = resolved_ticket(actor=actor, **fields)
     return ticket_close(actor=actor, ticket=ticket, satisfaction_confirmed=True)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kefu.accounts.enums import Role
 from kefu.accounts.models import Team, User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kefu.core.actors import SYSTEM
 from kefu.customers.tests.factories import new_customer
 from kefu.tickets import access, selectors
 from kefu.tickets.access import may_see, reach, users_who_may_see
@@ -30,7 +31,7 @@ SUBJECT = "冷冻海鲜延误三天未送达"
 
 def _work_order(ticket: Ticket, owner: User | None) -> Any:
     return subtask_create(
-        actor=None,
+        actor=SYSTEM,
         ticket=ticket,
         department=Department.WAREHOUSE,
         title="核查库存",
@@ -47,7 +48,7 @@ def _relate(relation: str, user: User, ticket: Ticket) -> None:
         assert ticket.team is not None
         MembershipFactory(team=ticket.team, user=user)
     elif relation == "assignee":
-        ticket_assign(actor=None, ticket=ticket, assignee=user)
+        ticket_assign(actor=SYSTEM, ticket=ticket, assignee=user)
     elif relation == "watcher":
         ticket.watchers.add(user)
     elif relation == "account agent":

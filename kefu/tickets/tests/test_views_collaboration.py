@@ -9,6 +9,7 @@ import pytest
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import TeamFactory
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditEvent
 from kefu.customers.models import PortalAccount
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
@@ -384,7 +385,7 @@ def test_merge_and_split_links_cannot_be_removed_by_hand(as_agent, agent, duplic
 
 def test_links_to_tickets_the_agent_cannot_see_are_not_listed(as_agent, agent, duplicate):
     hidden = new_ticket(subject="别组的机密工单", team=TeamFactory())
-    ticket_link(actor=None, ticket=duplicate, other=hidden)
+    ticket_link(actor=SYSTEM, ticket=duplicate, other=hidden)
     page = as_agent.get(f"/tickets/{duplicate.number}/")
     assert page.context["links"] == []
     assert "别组的机密工单" not in page.text

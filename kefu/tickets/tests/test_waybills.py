@@ -9,6 +9,7 @@ from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
 from kefu.customers.tests.factories import PortalAccountFactory, new_customer
 from kefu.tickets import waybills
@@ -60,7 +61,7 @@ def test_ticket_create_and_update_normalise_and_refuse() -> None:
     assert list(ticket.waybills.values_list("waybill_no", flat=True)) == [STORED]
     for raw in REFUSED:
         with pytest.raises(ValidationFailed) as caught:
-            ticket_update(actor=None, ticket=ticket, version=ticket.version, changes={}, waybills=[raw])
+            ticket_update(actor=SYSTEM, ticket=ticket, version=ticket.version, changes={}, waybills=[raw])
         assert "waybills" in caught.value.fields
     assert list(TicketWaybill.objects.values_list("waybill_no", flat=True)) == [STORED]
     with pytest.raises(ValidationFailed):

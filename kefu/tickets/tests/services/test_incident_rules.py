@@ -67,7 +67,8 @@ def test_links_a_new_ticket_about_a_rule_waybill(lead: User, problem: Ticket) ->
     assert ticket.problem_id == problem.pk
     assert problem.version == before + 1
     event = AuditEvent.objects.filter(object_id=str(ticket.pk), changes__has_key="problem").get()
-    assert (event.actor_kind, event.changes["problem"]) == (ActorKind.SYSTEM, [None, str(problem)])
+    assert (event.actor_kind, event.changes["problem"]) == (ActorKind.RULE, [None, str(problem)])
+    assert event.actor_label == f"incident rule {problem.number} · {lead.get_full_name() or lead}"
     assert AuditEvent.objects.filter(
         object_id=str(problem.pk), changes__incidents__1=[ticket.number]
     ).exists()

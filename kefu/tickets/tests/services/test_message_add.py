@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.accounts.models import User
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory
+from kefu.core.actors import BOT
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.models import AuditEvent, Notification
 from kefu.core.notifications import notify
@@ -179,7 +180,7 @@ def test_first_response_is_the_first_public_agent_reply(agent: User) -> None:
     ticket = new_ticket(actor=agent)
     contact = new_contact()
     new_message(ticket=ticket, actor=agent, body="内部备注", visibility=Visibility.INTERNAL)
-    new_message(ticket=ticket, actor="bot", body="自动回复", author_kind=AuthorKind.BOT)
+    new_message(ticket=ticket, actor=BOT, body="自动回复", author_kind=AuthorKind.BOT)
     new_message(ticket=ticket, body="我的货呢", author_kind=AuthorKind.CUSTOMER, contact=contact)
     ticket.refresh_from_db()
     assert ticket.first_response_at is None

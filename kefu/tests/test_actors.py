@@ -1,0 +1,109 @@
+"""Typed actors: the audit log records which kind of actor acted, through every adapter, and nothing
+but an actor (a User or a kefu.core.actors.SystemActor) is accepted where one is expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+
+from kefu.accounts.enums import Role
+from kefu.accounts.services import token_create
+from kefu.cli import main
+from kefu.core import audit
+from kefu.core.actors import SYSTEM, SystemActor
+from kefu.core.models import ActorKind, AuditAction, AuditEvent
+from kefu.customers.models import Customer
+from kefu.customers.tests.factories import PortalAccountFactory, new_customer
+from kefu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _created(obj: Any) -> AuditEvent:
+    return AuditEvent.objects.get(
+        action=AuditAction.CREATE, object_id=str(obj.pk), content_type=ContentType.objects.get_for_model(obj)
+    )
+
+
+def test_a_staff_page_records_the_staff_user(make_user):
+    agent = make_user(Role.AGENT, full_name="陈专员")
+    client = Client()
+    client.force_login(agent)
+
+    response = client.post("/customers/new/", {"name": "华东快运有限公司", "kind": "organization"})
+
+    assert response.status_code == 302
+    event = _created(Customer.objects.get())
+    assert (event.actor, event.actor_kind, event.actor_label) == (agent, ActorKind.USER, "陈专员")
+
+
+def test_the_portal_records_the_customer(make_user):
+    account: Any = PortalAccountFactory(customer=new_customer(name="华东快运有限公司"))
+    client = Client()
+    client.force_login(account.user)
+
+    client.post("/portal/tickets/new/", {"subject": "包裹未到", "description": "请查一下"})
+
+    event = _created(Ticket.objects.get())
+    assert (event.actor, event.actor_kind) == (account.user, ActorKind.CUSTOMER)
+
+
+def test_an_api_token_request_records_the_integration_token(make_user):
+    agent = make_user(Role.AGENT, full_name="陈专员")
+    _, plain = token_create(actor=SYSTEM, user=agent, name="运单系统")
+
+    response = Client().post(
+        "/api/v1/customers",
+        {"name": "接口客户"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
+
+    assert response.status_code == 201
+    event = _created(Customer.objects.get())
+    assert (event.actor, event.actor_kind, event.actor_label) == (agent, ActorKind.TOKEN, "陈专员 · 运单系统")
+
+
+def test_the_same_user_in_a_browser_session_is_the_user_not_the_token(make_user):
+    agent = make_user(Role.AGENT)
+    token_create(actor=SYSTEM, user=agent, name="运单系统")
+    client = Client()
+    client.force_login(agent)
+
+    client.post("/api/v1/customers", {"name": "接口客户"}, content_type="application/json")
+
+    assert _created(Customer.objects.get()).actor_kind == ActorKind.USER
+
+
+def test_the_command_line_is_recorded_as_the_system_naming_the_command(capsys, monkeypatch):
+    monkeypatch.setenv("KEFU_ADMIN_PASSWORD", "Kefu-admin-2026!")
+
+    assert main(["createadmin", "root"]) == 0
+
+    event = AuditEvent.objects.get(action=AuditAction.CREATE, object_repr="root")
+    assert (event.actor, event.actor_kind, event.actor_label) == (
+        None,
+        ActorKind.SYSTEM,
+        "cli: kefu createadmin",
+    )
+
+
+def test_a_raw_string_or_none_is_not_an_actor():
+    customer = new_customer()
+
+    for wrong in ("bot", None, 7):
+        with pytest.raises(TypeError, match="not an actor"):
+            audit.record(actor=wrong, action=AuditAction.UPDATE, obj=customer)  # type: ignore[arg-type]
+
+    assert not AuditEvent.objects.filter(object_id=str(customer.pk), action=AuditAction.UPDATE).exists()
+
+
+def test_a_system_actor_cannot_claim_to_be_a_person():
+    for kind in (ActorKind.USER, ActorKind.CUSTOMER, ActorKind.TOKEN, "bot"):
+        with pytest.raises(TypeError):
+            SystemActor(kind, "someone")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        SystemActor(ActorKind.BOT, "")
