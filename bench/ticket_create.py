@@ -208,7 +208,7 @@ def main() -> int:
         )
     finally:
         _stop(process)
-    raw += [f"kefu {name:<7}{json.dumps(result)}" for name, result in kefu.items()]
+    raw += [f"kefu {name:<8}{json.dumps(result)}" for name, result in kefu.items()]
     raw.append(f"kefu command: {command.format(port=port)}")
 
     lines, ceiling2 = _yardstick("ceiling/run.sh", args.yardsticks, ceiling_env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 import pytest
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from kefu.accounts.models import Team
@@ -53,6 +54,28 @@ def test_a_rolled_back_change_leaves_no_stamp_that_names_its_data():
 
     assert reference.cached("k", load) == 3  # the old stamp is back, the entry was replaced: reload
     assert reference.cached("k", load) == 3
+
+
+def test_the_receivers_are_connected_to_the_request_signals():
+    assert reference.request_started in [entry[1]() for entry in request_started.receivers]
+    assert reference.request_finished in [entry[1]() for entry in request_finished.receivers]
+
+
+def test_a_request_reads_the_stamp_once_until_it_changes_reference_data(django_assert_num_queries):
+    load = Loader()
+    reference.cached("k", load)
+    reference.request_started()  # the receivers of Django's request_started / request_finished
+    try:
+        with django_assert_num_queries(1):  # one stamp read for the whole request
+            assert [reference.cached("k", load) for _ in range(3)] == [1, 1, 1]
+        reference.changed()  # the request changes reference data: it sees the change at once
+        assert reference.cached("k", load) == 2
+        with django_assert_num_queries(2):  # and reads the stamp every time again
+            assert [reference.cached("k", load) for _ in range(2)] == [2, 2]
+    finally:
+        reference.request_finished()
+    with django_assert_num_queries(2):  # outside a request: every time
+        assert [reference.cached("k", load) for _ in range(2)] == [2, 2]
 
 
 def test_without_the_stamp_row_nothing_is_cached():

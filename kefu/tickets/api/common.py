@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from kefu.accounts.models import Team, User
+from kefu.core import reference
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.customers.access import may_view_personal_data, visible_customers
 from kefu.customers.models import Contact, Customer
@@ -207,7 +208,8 @@ def contact_ref(
 def team_ref(team_id: int | None) -> Team | None:
     if team_id is None:
         return None
-    team = Team.objects.filter(pk=team_id).first()
+    # Teams are reference data (kefu.core.reference: a team's change renews the stamp): no query per write.
+    team = reference.cached("teams-by-id", lambda: {t.pk: t for t in Team.objects.all()}).get(team_id)
     if team is None:
         raise ValidationFailed.for_field("team", _("没有编号为 %(id)s 的团队") % {"id": team_id})
     return team
