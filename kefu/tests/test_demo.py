@@ -23,7 +23,7 @@ from kefu.demo.bulk import _still_active
 from kefu.demo.stories import CARGO_BY_NAME
 from kefu.tickets import selectors
 from kefu.tickets.enums import ACTIVE_CATEGORIES, StatusCategory, Visibility
-from kefu.tickets.models import Message, Ticket
+from kefu.tickets.models import Category, Message, Ticket
 from kefu.tickets.services.create import TicketData, ticket_create
 from kefu.tickets.services.rules import validate_custom_fields
 
@@ -332,3 +332,31 @@ def test_tickets_drawn_active_stay_active_less_often_the_older_they_are() -> Non
     assert chances == sorted(chances, reverse=True)
     assert chances[0] == 1.0  # a ticket of today is as drawn
     assert chances[-1] <= 0.02  # a month-old one is almost surely done
+
+
+@pytest.mark.django_db
+def test_a_new_portal_ticket_reaches_the_demo_agent_who_looks_after_that_customer() -> None:
+    # given the demo: the portal customer is a VIP whose account agent is the demo agent
+    seed_demo(seed=SEED)
+    logins = dict(demo_logins())
+    portal_user = User.objects.get(username=logins["customer-portal"])
+    agent = User.objects.get(username=logins["agent"])
+    customer = portal_user.portal_account.customer
+    assert customer.account_agent == agent
+
+    # when the customer files a new ticket in the portal (no team: the category's default team)
+    ticket = ticket_create(
+        actor=portal_user,
+        author_kind="customer",
+        data=TicketData(
+            subject="请回电确认提货时间",
+            channel="web",
+            type="inquiry",
+            category=Category.objects.get(code="other"),
+            customer=customer,
+        ),
+    )
+
+    # then the demo agent finds it in the unassigned and VIP queues (as the customer's account agent)
+    for queue in ("unassigned", "vip"):
+        assert selectors.ticket_list(agent, queue=queue).filter(pk=ticket.pk).exists(), queue
