@@ -20,14 +20,6 @@ def person(actor: Actor) -> User:
     return actor
 
 
-class AuthedRequest(HttpRequest):
-    """The request of a view or API handler whose decorator or authentication let only a signed-in
-    user through (``staff_view``, ``portal_view``, the API's token and session authentication): views
-    annotate ``request: AuthedRequest`` and pass ``request.user`` on as the actor."""
-
-    user: User
-
-
 def signed_in(request: HttpRequest) -> User:
     """``request.user`` where Django's signature says ``HttpRequest`` (the admin's hooks, which only
     signed-in staff reach); ``NotAuthenticated`` for anyone else."""

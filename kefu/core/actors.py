@@ -65,7 +65,6 @@ def kind_and_label(actor: AnyActor) -> tuple[ActorKind, str]:
     if not isinstance(actor, AbstractBaseUser):
         raise TypeError(f"not an actor: {actor!r} (a User or a kefu.core.actors.SystemActor)")
     name = getattr(actor, "get_full_name", lambda: "")() or actor.get_username()
-    token = getattr(actor, "authenticated_by_token", None)
-    if token is not None:
-        return ActorKind.TOKEN, f"{name} · {token.name}"
+    if getattr(actor, "authenticated_by_token", None) is not None:
+        return ActorKind.TOKEN, name
     return (ActorKind.CUSTOMER if getattr(actor, "is_portal_user", False) else ActorKind.USER), name

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, StrictInt
 
+from kefu.accounts.http import AuthedRequest
 from kefu.accounts.models import User
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.core.pagination import DEFAULT_LIMIT
@@ -184,7 +184,7 @@ def _customer_out(
     }
 
 
-def _detail(request: HttpRequest, public_id: str) -> dict[str, Any]:
+def _detail(request: AuthedRequest, public_id: str) -> dict[str, Any]:
     """The full customer; unmasked for roles with ``view_personal_data``, and that view is logged."""
     customer = selectors.customer_detail(request.user, public_id)
     reveal = may_view_personal_data(request.user)
@@ -210,7 +210,7 @@ class CustomerFilters(Schema):
 @router.get(
     "", response=CustomerPage, summary="List and search customers (keyset pagination; contacts masked)"
 )
-def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+def list_customers(request: AuthedRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
     page = selectors.customer_page(
         request.user,
         q=filters.q,
@@ -227,7 +227,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dic
 
 
 @router.post("", response={201: CustomerOut}, summary="Create a customer with its contacts")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> dict[str, Any]:
+def create_customer(request: AuthedRequest, payload: CustomerIn) -> dict[str, Any]:
     require_perm(request.user, "customers.add_customer")
     customer = services.customer_create(
         actor=request.user,
@@ -246,14 +246,14 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> dict[str, Any]
 
 
 @router.get("/{public_id}", response=CustomerOut, summary="One customer with its contacts")
-def get_customer(request: HttpRequest, public_id: str) -> dict[str, Any]:
+def get_customer(request: AuthedRequest, public_id: str) -> dict[str, Any]:
     return _detail(request, public_id)
 
 
 @router.patch(
     "/{public_id}", response=CustomerOut, summary="Change a customer (send `version` to detect conflicts)"
 )
-def update_customer(request: HttpRequest, public_id: str, payload: CustomerPatch) -> dict[str, Any]:
+def update_customer(request: AuthedRequest, public_id: str, payload: CustomerPatch) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.change_customer")
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True)
@@ -272,7 +272,7 @@ def update_customer(request: HttpRequest, public_id: str, payload: CustomerPatch
 
 
 @router.post("/{public_id}/assign", response=CustomerOut, summary="Assign the account agent")
-def assign_customer(request: HttpRequest, public_id: str, payload: AccountAgentIn) -> dict[str, Any]:
+def assign_customer(request: AuthedRequest, public_id: str, payload: AccountAgentIn) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.assign_account_agent")
     agent = None
@@ -294,7 +294,7 @@ def _contact_of(customer: Customer, contact_id: str) -> Contact:
 
 
 @router.get("/{public_id}/contacts", response=list[ContactOut], summary="A customer's contacts")
-def list_contacts(request: HttpRequest, public_id: str) -> list[dict[str, Any]]:
+def list_contacts(request: AuthedRequest, public_id: str) -> list[dict[str, Any]]:
     customer = access_customer(request.user, public_id)
     contacts = list(customer.contacts.order_by("-is_primary", "id"))
     reveal = may_view_personal_data(request.user)
@@ -304,7 +304,7 @@ def list_contacts(request: HttpRequest, public_id: str) -> list[dict[str, Any]]:
 
 
 @router.post("/{public_id}/contacts", response={201: ContactOut}, summary="Add a contact")
-def create_contact(request: HttpRequest, public_id: str, payload: ContactIn) -> dict[str, Any]:
+def create_contact(request: AuthedRequest, public_id: str, payload: ContactIn) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.add_contact")
     contact = services.contact_create(actor=request.user, customer=customer, data=payload.to_data())
@@ -317,7 +317,7 @@ def create_contact(request: HttpRequest, public_id: str, payload: ContactIn) -> 
     summary="Replace a contact's details (`version` required; 409 when stale)",
 )
 def update_contact(
-    request: HttpRequest, public_id: str, contact_id: str, payload: ContactReplace
+    request: AuthedRequest, public_id: str, contact_id: str, payload: ContactReplace
 ) -> dict[str, Any]:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.change_contact")
@@ -330,7 +330,7 @@ def update_contact(
     return _contact_echo(request, customer, contact)
 
 
-def _contact_echo(request: HttpRequest, customer: Customer, contact: Contact) -> dict[str, Any]:
+def _contact_echo(request: AuthedRequest, customer: Customer, contact: Contact) -> dict[str, Any]:
     """The contact just written, as the caller may see it (an unmasked echo is a logged view too)."""
     reveal = may_view_personal_data(request.user)
     if reveal:
@@ -339,14 +339,14 @@ def _contact_echo(request: HttpRequest, customer: Customer, contact: Contact) ->
 
 
 @router.delete("/{public_id}/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, public_id: str, contact_id: str) -> None:
+def delete_contact(request: AuthedRequest, public_id: str, contact_id: str) -> None:
     customer = access_customer(request.user, public_id)
     require_perm(request.user, "customers.delete_contact")
     services.contact_delete(actor=request.user, contact=_contact_of(customer, contact_id))
 
 
 @router.post("/{public_id}/notes", response={201: NoteOut}, summary="Add a note to a customer")
-def add_note(request: HttpRequest, public_id: str, payload: NoteIn) -> NoteOut:
+def add_note(request: AuthedRequest, public_id: str, payload: NoteIn) -> NoteOut:
     customer = access_customer(request.user, public_id)
     if getattr(request.user, "is_portal_user", False):
         raise PermissionDenied(_("客户门户用户不能添加内部备注"))

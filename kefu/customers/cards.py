@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+
+from kefu.accounts.actors import Actor
 from kefu.customers.models import Customer
 
 
@@ -25,7 +28,7 @@ def register(*, name: str, template: str, build: Callable[[Any, Customer], dict[
     _CARDS[name] = Card(name=name, template=template, build=build)
 
 
-def cards_for(user: Any, customer: Customer) -> tuple[list[Card], dict[str, Any]]:
+def cards_for(user: Actor | AnonymousUser, customer: Customer) -> tuple[list[Card], dict[str, Any]]:
     """The cards ``user`` sees on ``customer``'s page and the context they read."""
     shown: list[Card] = []
     context: dict[str, Any] = {}

@@ -4,7 +4,6 @@ in one transaction. The worker runs it (``tasks.run_import_job`` → ``importing
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -12,6 +11,8 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from kefu.accounts.actors import person
+from kefu.accounts.models import User
 from kefu.core.errors import ValidationFailed
 from kefu.customers.enums import ImportMode
 from kefu.customers.models import ImportJob
@@ -19,7 +20,7 @@ from kefu.customers.tasks import run_import_job
 
 
 @transaction.atomic
-def import_job_create(*, actor: Any, upload: UploadedFile | None, mode: str) -> ImportJob:
+def import_job_create(*, actor: User, upload: UploadedFile | None, mode: str) -> ImportJob:
     """Store an uploaded file and queue its import for the worker (in the same transaction)."""
     if upload is None:
         raise ValidationFailed.for_field("file", _("请选择要导入的文件"))
@@ -39,7 +40,7 @@ def import_job_create(*, actor: Any, upload: UploadedFile | None, mode: str) -> 
             "file", _("文件超过上限 %(limit)s MB：请拆分后再导入") % {"limit": limit_mb}
         )
     job = ImportJob.objects.create(
-        created_by=actor,
+        created_by=person(actor),
         file=upload,
         original_name=upload.name or "upload",
         mode=mode,

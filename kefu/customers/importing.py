@@ -32,6 +32,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.accounts.actors import Actor
 from kefu.core import audit
 from kefu.core.actors import SYSTEM
 from kefu.core.errors import ValidationFailed
@@ -421,7 +422,7 @@ def _clean(row: _Row, errors: list[RowError]) -> _Clean | None:
     return _Clean(number=row.number, customer=customer, segments=segments, contact=contact)
 
 
-def _write(actor: Any, item: _Clean) -> str:
+def _write(actor: Actor, item: _Clean) -> str:
     """Create or update one row; returns "created", "updated" or "unchanged"."""
     number = item.customer["customer_no"]
     existing = Customer.objects.filter(customer_no=number).first()
@@ -498,7 +499,7 @@ def import_customers(
     *,
     filename: str,
     mode: ImportMode | str,
-    actor: Any,
+    actor: Actor,
     progress: Progress | None = None,
     phase: Phase | None = None,
     resume: Checkpoint | None = None,
@@ -726,7 +727,7 @@ def _import_job_run(job: ImportJob) -> ImportJob:
     job.save()
     if job.created_by is not None:
         audit.record(
-            actor=job.created_by or SYSTEM,
+            actor=job.created_by,
             action=AuditAction.IMPORT,
             obj=job,
             changes={"result": [None, job.message]},
@@ -750,7 +751,7 @@ def import_job_abandon(*, job_id: int) -> None:
         job.save()
         if job.created_by is not None:
             audit.record(
-                actor=job.created_by or SYSTEM,
+                actor=job.created_by,
                 action=AuditAction.IMPORT,
                 obj=job,
                 changes={"result": [None, job.message]},

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kefu.accounts.actors import Actor, person
+from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import KefuError, PermissionDenied, ValidationFailed
 from kefu.core.models import AuditAction
@@ -27,9 +30,9 @@ REASON_MAX = 200
 REASON_MIN_LETTERS = 2
 
 
-def may_reveal(user: Any) -> bool:
+def may_reveal(user: Actor | AnonymousUser) -> bool:
     """Staff with the reveal permission (never portal users, who see their own contacts unmasked)."""
-    return not getattr(user, "is_portal_user", False) and user.has_perm(PERMISSION)
+    return isinstance(user, User) and not user.is_portal_user and user.has_perm(PERMISSION)
 
 
 def reason_errors(reason: str) -> list[str]:
@@ -50,7 +53,7 @@ class RevealedPhone:
 
 @transaction.atomic
 def contact_phone_reveal(
-    *, actor: Any, contact: Contact | None, reason: str, ticket_number: str = "", no_phone: str = ""
+    *, actor: User, contact: Contact | None, reason: str, ticket_number: str = "", no_phone: str = ""
 ) -> RevealedPhone:
     """Show ``actor`` the whole phone number of ``contact`` and log it with ``reason`` (and the ticket
     it was revealed on, when ``ticket_number``). Precondition: the actor may see the contact (its
@@ -58,7 +61,8 @@ def contact_phone_reveal(
 
     Refused: without the permission (403); a bad reason (422 naming ``reason``); no contact or no phone
     (422 naming ``contact``, with ``no_phone`` as the message when given) — neither counted nor logged;
-    over ``KEFU_REVEAL_RATE`` (429)."""
+    over ``KEFU_REVEAL_RATE`` (429); an actor that is not a person (403 naming it)."""
+    actor = person(actor)
     if not may_reveal(actor):
         raise PermissionDenied(_("你的角色不能查看完整电话号码"))
     errors = reason_errors(reason)

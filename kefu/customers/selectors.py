@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.actors import Actor
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.core.audit import events_for
@@ -38,7 +40,7 @@ def _prefix(field: str, value: str) -> Q:
     return Q(**{f"{field}__gte": value, f"{field}__lt": value + _PREFIX_END})
 
 
-def _phone_match(user: Any, q: str) -> Q | None:
+def _phone_match(user: Actor | AnonymousUser, q: str) -> Q | None:
     """How ``q`` (as typed: ``021 6888 1234``, ``+86 138…``, ``5678``) matches contact phones, or
     None when it is no phone query. With ``customers.view_personal_data``: the whole number, or any
     trailing 4+ digits (尾号). Without it, only the whole number or exactly its last four digits:
@@ -59,13 +61,13 @@ def _phone_match(user: Any, q: str) -> Q | None:
     return whole
 
 
-def _phone_customer_ids(user: Any, q: str) -> list[int]:
+def _phone_customer_ids(user: Actor | AnonymousUser, q: str) -> list[int]:
     """Customers with a contact phone matching ``q`` (:func:`_phone_match`). Resolved to ids up front:
     an ``IN (subquery)`` inside an OR stops PostgreSQL from combining indexes and makes it filter every
     customer. A role without personal-data access is rate-limited (``KEFU_PHONE_LOOKUP_RATE``, 429) and
     each of its lookups is written to the audit log, matched or not."""
     match = _phone_match(user, q)
-    if match is None:
+    if match is None or not isinstance(user, User):  # no one else sees any customer
         return []
     masked = not may_view_personal_data(user)
     if masked:
@@ -87,7 +89,7 @@ def _phone_customer_ids(user: Any, q: str) -> list[int]:
 
 
 def _filtered(
-    user: Any, *, tier: str, kind: str, segment: str, account_agent: int | None, city: str
+    user: Actor | AnonymousUser, *, tier: str, kind: str, segment: str, account_agent: int | None, city: str
 ) -> QuerySet[Customer]:
     queryset = visible_customers(user)
     if tier:
@@ -107,7 +109,7 @@ _CUSTOMER_NO_LIKE = re.compile(r"^[A-Za-z]{1,6}[-_]?\d{2,}$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s-]{7,}$")
 
 
-def _q_branches(user: Any, q: str) -> list[Q]:
+def _q_branches(user: Actor | AnonymousUser, q: str) -> list[Q]:
     """The ways ``q`` can match: name contains it, customer number starts with it, a contact phone.
 
     A query shaped like a customer number (``KH00123``) or a phone number (7+ digits) is not also
@@ -133,7 +135,7 @@ def _shaped(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
 
 
 def customer_search(
-    user: Any,
+    user: Actor | AnonymousUser,
     *,
     q: str = "",
     tier: str = "",
@@ -156,7 +158,7 @@ def customer_search(
 
 
 def customer_page(
-    user: Any,
+    user: Actor | AnonymousUser,
     *,
     q: str = "",
     tier: str = "",
@@ -252,7 +254,7 @@ def customer_address(customer: Customer, *, reveal: bool) -> str:
     return customer.address if reveal else mask_address(customer.address)
 
 
-def customer_detail(user: Any, public_id: str) -> Customer:
+def customer_detail(user: Actor | AnonymousUser, public_id: str) -> Customer:
     from kefu.customers.access import access_customer
 
     customer = access_customer(user, public_id)

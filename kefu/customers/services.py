@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.actors import Actor, person
 from kefu.accounts.enums import Role
 from kefu.accounts.models import User
 from kefu.core import audit
@@ -144,7 +145,7 @@ def resolve_segments(codes: Iterable[str]) -> list[Segment]:
 @transaction.atomic
 def customer_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     kind: str = CustomerKind.ORGANIZATION,
     tier: str = Tier.STANDARD,
@@ -211,7 +212,7 @@ def customer_create(
 @transaction.atomic
 def customer_update(
     *,
-    actor: Any,
+    actor: Actor,
     customer: Customer,
     version: int | None = None,
     segments: Sequence[str] | None = None,
@@ -289,7 +290,7 @@ def first_contact_due(assigned_at: dt.datetime) -> dt.datetime:
 
 
 @transaction.atomic
-def customer_assign_account_agent(*, actor: Any, customer: Customer, agent: User | None = None) -> Customer:
+def customer_assign_account_agent(*, actor: Actor, customer: Customer, agent: User | None = None) -> Customer:
     """Give the customer an account agent who must make first contact within ``KEFU_FIRST_CONTACT_DAYS``
     days: ``agent`` when named, else the best-ranked agent — unless the customer already has an active
     agent, who keeps the customer (automatic assignment never moves a customer someone looks after)."""
@@ -297,7 +298,7 @@ def customer_assign_account_agent(*, actor: Any, customer: Customer, agent: User
     return _assign(actor=actor, customer=locked, agent=agent, new=False)
 
 
-def _assign(*, actor: Any, customer: Customer, agent: User | None, new: bool) -> Customer:
+def _assign(*, actor: Actor, customer: Customer, agent: User | None, new: bool) -> Customer:
     """Precondition: ``customer`` is freshly created in this transaction or row-locked."""
     if agent is None:
         current = customer.account_agent
@@ -328,7 +329,7 @@ def _assign(*, actor: Any, customer: Customer, agent: User | None, new: bool) ->
 
 
 @transaction.atomic
-def customer_mark_contacted(*, actor: Any, customer: Customer) -> Customer:
+def customer_mark_contacted(*, actor: Actor, customer: Customer) -> Customer:
     if customer.first_contacted_at is not None:
         return customer
     customer.first_contacted_at = timezone.now()
@@ -343,7 +344,7 @@ def customer_mark_contacted(*, actor: Any, customer: Customer) -> Customer:
 
 
 @transaction.atomic
-def contact_create(*, actor: Any, customer: Customer, data: ContactData) -> Contact:
+def contact_create(*, actor: Actor, customer: Customer, data: ContactData) -> Contact:
     values = validate_contact(data)
     if values["is_primary"]:
         customer.contacts.filter(is_primary=True).update(is_primary=False)
@@ -355,7 +356,9 @@ def contact_create(*, actor: Any, customer: Customer, data: ContactData) -> Cont
 
 
 @transaction.atomic
-def contact_update(*, actor: Any, contact: Contact, data: ContactData, version: int | None = None) -> Contact:
+def contact_update(
+    *, actor: Actor, contact: Contact, data: ContactData, version: int | None = None
+) -> Contact:
     """Replace a contact's values. ``version`` (when given) must match the stored one, else 409."""
     locked = Contact.objects.select_for_update().get(pk=contact.pk)
     if version is not None and version != locked.version:
@@ -380,7 +383,7 @@ def contact_update(*, actor: Any, contact: Contact, data: ContactData, version: 
 
 
 @transaction.atomic
-def contact_delete(*, actor: Any, contact: Contact) -> None:
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
     audit.record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -391,20 +394,20 @@ def contact_delete(*, actor: Any, contact: Contact) -> None:
 
 
 @transaction.atomic
-def customer_note_add(*, actor: Any, customer: Customer, body: str) -> CustomerNote:
+def customer_note_add(*, actor: User, customer: Customer, body: str) -> CustomerNote:
     body = body.strip()
     if not body:
         raise ValidationFailed.for_field("body", _("备注内容不能为空"))
     if len(body) > 5000:
         raise ValidationFailed.for_field("body", _("备注不能超过 %(max)s 字") % {"max": 5000})
-    note = CustomerNote.objects.create(customer=customer, author=actor, body=body)
+    note = CustomerNote.objects.create(customer=customer, author=person(actor), body=body)
     audit.record_created(actor=actor, obj=note, fields=("body",))
     return note
 
 
 @transaction.atomic
 def portal_account_create(
-    *, actor: Any, customer: Customer, username: str, password: str, full_name: str = "", email: str = ""
+    *, actor: Actor, customer: Customer, username: str, password: str, full_name: str = "", email: str = ""
 ) -> PortalAccount:
     from kefu.accounts.services import user_create
 
@@ -423,7 +426,7 @@ def portal_account_create(
     return account
 
 
-def record_pii_view(*, actor: Any, customer: Customer, contacts: Iterable[Contact], where: str) -> None:
+def record_pii_view(*, actor: Actor, customer: Customer, contacts: Iterable[Contact], where: str) -> None:
     """Log that ``actor`` saw ``customer``'s personal data unmasked (who, when, which records, where)."""
     audit.record(
         actor=actor,
@@ -433,12 +436,12 @@ def record_pii_view(*, actor: Any, customer: Customer, contacts: Iterable[Contac
     )
 
 
-def record_phone_lookup(*, actor: Any, query: str, matches: int) -> None:
+def record_phone_lookup(*, actor: User, query: str, matches: int) -> None:
     """Log a phone lookup by someone who sees phone numbers masked: what they typed and how many
     customers it matched, filed under the user (a search has no one record to file it under)."""
     audit.record(
         actor=actor,
         action=AuditAction.VIEW_PII,
-        obj=actor,
+        obj=person(actor),
         changes={"where": [None, "phone_search"], "query": [None, query], "matches": [None, matches]},
     )

@@ -7,16 +7,23 @@ from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 
 from kefu.accounts.enums import Role
 from kefu.accounts.services import token_create
 from kefu.cli import main
 from kefu.core import audit
-from kefu.core.actors import SYSTEM, SystemActor
+from kefu.core.actors import BOT, SYSTEM, SystemActor
+from kefu.core.errors import PermissionDenied
 from kefu.core.models import ActorKind, AuditAction, AuditEvent
+from kefu.customers.enums import ImportMode
+from kefu.customers.import_jobs import import_job_create
 from kefu.customers.models import Customer
-from kefu.customers.tests.factories import PortalAccountFactory, new_customer
+from kefu.customers.reveal import contact_phone_reveal
+from kefu.customers.tests.factories import PortalAccountFactory, new_contact, new_customer
+from kefu.customers.tests.test_import import GOOD_ROWS, HEADERS, write_csv
 from kefu.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +71,7 @@ def test_an_api_token_request_records_the_integration_token(make_user):
 
     assert response.status_code == 201
     event = _created(Customer.objects.get())
-    assert (event.actor, event.actor_kind, event.actor_label) == (agent, ActorKind.TOKEN, "陈专员 · 运单系统")
+    assert (event.actor, event.actor_kind, event.actor_label) == (agent, ActorKind.TOKEN, "陈专员")
 
 
 def test_the_same_user_in_a_browser_session_is_the_user_not_the_token(make_user):
@@ -107,3 +114,30 @@ def test_a_system_actor_cannot_claim_to_be_a_person():
             SystemActor(kind, "someone")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         SystemActor(ActorKind.BOT, "")
+
+
+def test_a_worker_task_whose_uploader_is_gone_runs_as_the_system(tmp_path, settings, make_user):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    lead = make_user(Role.LEAD)
+    path = write_csv(tmp_path / "客户.csv", [HEADERS, GOOD_ROWS[0]])
+    job = import_job_create(
+        actor=lead, upload=SimpleUploadedFile(path.name, path.read_bytes()), mode=ImportMode.VALID_ROWS
+    )
+    lead.delete()  # the job stays, without its uploader
+
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0)
+
+    job.refresh_from_db()
+    assert job.status == "done", job.message
+    event = _created(Customer.objects.get())
+    assert (event.actor, event.actor_kind, event.actor_label) == (None, ActorKind.SYSTEM, "system")
+
+
+def test_a_service_that_needs_a_person_refuses_a_system_actor():
+    contact = new_contact(customer=new_customer(), phone="13812345678")
+
+    with pytest.raises(PermissionDenied) as refused:
+        contact_phone_reveal(actor=BOT, contact=contact, reason="客户要求回电")  # type: ignore[arg-type]
+
+    assert refused.value.message == "此操作须由用户本人进行，不能由“bot”执行"
+    assert not AuditEvent.objects.filter(action=AuditAction.VIEW_PII).exists()

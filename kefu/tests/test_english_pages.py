@@ -279,6 +279,7 @@ def _import_job(tmp_path: Path) -> None:
         ],
     )
     lead = User.objects.filter(role=Role.LEAD).order_by("employee_no").first()
+    assert lead is not None
     with translation.override("en"):
         job = import_job_create(
             actor=lead, upload=SimpleUploadedFile(path.name, path.read_bytes()), mode=ImportMode.VALID_ROWS
