@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
-from kefu.core.errors import ValidationFailed
 from kefu.tickets.enums import StatusCategory as S
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -18,14 +15,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def check_transition(current: str, target: str) -> None:
-    """Raise ValidationFailed (field ``status``) if ``current`` → ``target`` is not allowed."""
-    if target not in TRANSITIONS.get(current, frozenset()):
-        labels = dict(S.choices)
-        raise ValidationFailed.for_field(
-            "status",
-            _("不能从“%(current)s”变为“%(target)s”") % {"current": labels[current], "target": labels[target]},
-        )
+# A merge closes its duplicate wherever it stands: the duplicate was never resolved, and resolve → close
+# would force a fake solution summary and customer confirmation on a ticket nobody works on any more.
+DUPLICATE_CLOSES_FROM: frozenset[str] = frozenset({S.NEW, S.OPEN, S.PENDING, S.RESOLVED})
+
+
+def allows(current: str, target: str, *, duplicate: bool = False) -> bool:
+    """Whether a ticket may move from status category ``current`` to ``target``; ``duplicate``: the
+    ticket is closed by a merge into its survivor."""
+    if duplicate and target == S.CLOSED:
+        return current in DUPLICATE_CLOSES_FROM
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def is_reopen(current: str, target: str) -> bool:
+    """Leaving resolved or closed for an active category: the resolution and the close no longer hold."""
+    return is_terminal(current) and not is_terminal(target)
 
 
 def is_terminal(category: str) -> bool:

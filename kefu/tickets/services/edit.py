@@ -173,5 +173,5 @@ def ticket_assign(
         changes["team"] = team
     updated = ticket_update(actor=actor, ticket=ticket, version=version, changes=changes)
     if assignee is not None and updated.status_category == StatusCategory.NEW:
-        updated = status_change(actor=actor, ticket=updated, status=default_status(StatusCategory.OPEN))
+        updated = status_change(actor=actor, ticket=updated, to=default_status(StatusCategory.OPEN))
     return updated

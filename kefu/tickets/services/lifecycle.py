@@ -1,5 +1,8 @@
-"""Status changes: :func:`status_change` applies one and audits it, :func:`reopen` brings a resolved or
-closed ticket back to open; ticket_transition, ticket_resolve and ticket_close are the agent's moves."""
+"""Status changes. :func:`status_change` is the one place a ticket's status changes once the ticket
+exists: every path — the agent's moves below, reopening, a customer's message, a merge closing its
+duplicate, a problem resolving its incidents, an assignment opening a new ticket — calls it, and it
+checks the workflow, applies the move and writes its audit event. ``ticket_transition``,
+``ticket_resolve`` and ``ticket_close`` are the agent's moves."""
 
 from __future__ import annotations
 
@@ -21,24 +24,65 @@ from kefu.tickets.models import Status, Ticket
 from kefu.tickets.services.common import default_status, lock, touch, versioned
 from kefu.tickets.services.conflicts import check_version
 
+# What a reopen clears: the resolution and the close no longer hold (the audit event keeps the old values).
+REOPEN_CLEARS: dict[str, Any] = {
+    "resolved_at": None,
+    "closed_at": None,
+    "solution_summary": "",
+    "satisfaction_confirmed": None,
+    "close_reason": "",
+    "close_note": "",
+}
+
+
+def status_change_errors(*, ticket: Ticket, to: Status, duplicate: bool = False) -> list[str]:
+    """Why ``ticket`` may not move to ``to`` (empty: it may), by the workflow's table
+    (``workflow.TRANSITIONS``; ``duplicate``: closed by a merge into its survivor). The refusal names
+    the ticket's status and the one asked for, as the desk calls them."""
+    if workflow.allows(ticket.status_category, to.category, duplicate=duplicate):
+        return []
+    return [_("不能从“%(current)s”变为“%(target)s”") % {"current": ticket.status, "target": to}]
+
+
+def status_change_check(*, ticket: Ticket, to: Status, duplicate: bool = False) -> None:
+    """Raise what :func:`status_change_errors` finds (field ``status``). :func:`status_change` asks it
+    itself; a service that validates more (a summary, a reason) or writes before the move (a message,
+    a merge) asks it first, so the workflow's answer comes first and a refusal writes nothing."""
+    errors = status_change_errors(ticket=ticket, to=to, duplicate=duplicate)
+    if errors:
+        raise ValidationFailed.for_field("status", errors[0])
+
 
 def status_change(
     *,
     actor: Any,
     ticket: Ticket,
-    status: Status,
-    extra: Mapping[str, Any] | None = None,
+    to: Status,
+    changes: Mapping[str, Any] | None = None,
     save_also: Sequence[str] = (),
+    duplicate: bool = False,
 ) -> Ticket:
-    """Precondition: ``ticket`` is row-locked. Apply an allowed status change, audit it and publish it
-    (``StatusChanged``); ``save_also`` names fields the caller already set on ``ticket`` that are saved
-    with it (one version bump) but are not part of the status change's audit event."""
-    fields = ["status", "status_category", *(extra or {})]
+    """Move ``ticket`` to the status ``to`` for ``actor``. Precondition: ``ticket`` is row-locked,
+    inside the caller's transaction.
+
+    Refused (ValidationFailed on ``status``, before anything is written) unless the workflow allows it
+    (:func:`status_change_check`). Leaving resolved or closed for an active status is a reopen: the
+    reopen count goes up and :data:`REOPEN_CLEARS` is applied. ``changes`` are the fields that belong
+    to the move (a solution summary, a close reason); ``save_also`` names fields the caller already set
+    on ``ticket`` for its own reasons, saved with the same version bump but not part of this event.
+    One audit event by ``actor`` says what changed: ``status`` and ``status_category`` as
+    ``[from, to]``, the fields of ``changes`` and of a reopen, and the version it made; the domain
+    event ``StatusChanged`` tells the subscribers the same move (old and new status and category)."""
+    status_change_check(ticket=ticket, to=to, duplicate=duplicate)
+    moved = dict(changes or {})
+    if workflow.is_reopen(ticket.status_category, to.category):
+        moved = {"reopened_count": ticket.reopened_count + 1, **REOPEN_CLEARS, **moved}
+    fields = ["status", "status_category", *moved]
     before = audit.snapshot(ticket, fields)
     old_status_id, old_category = ticket.status_id, ticket.status_category
-    ticket.status = status
-    ticket.status_category = status.category
-    for name, value in (extra or {}).items():
+    ticket.status = to
+    ticket.status_category = to.category
+    for name, value in moved.items():
         setattr(ticket, name, value)
     touch(ticket, list(dict.fromkeys([*fields, *save_also])))
     audit.record(
@@ -51,34 +95,12 @@ def status_change(
         StatusChanged(
             **about(ticket, actor),
             old_status_id=old_status_id,
-            new_status_id=status.pk,
+            new_status_id=to.pk,
             old_category=old_category,
-            new_category=status.category,
+            new_category=to.category,
         )
     )
     return ticket
-
-
-def reopen(*, actor: Any, ticket: Ticket, save_also: Sequence[str] = ()) -> Ticket:
-    """Precondition: ``ticket`` is row-locked, resolved or closed. Back to open through the workflow:
-    the resolution and the close (summary, satisfaction, reason, note) no longer hold, so they are
-    cleared — the audit event keeps their old values."""
-    workflow.check_transition(ticket.status_category, StatusCategory.OPEN)
-    return status_change(
-        actor=actor,
-        ticket=ticket,
-        status=default_status(StatusCategory.OPEN),
-        extra={
-            "reopened_count": ticket.reopened_count + 1,
-            "resolved_at": None,
-            "closed_at": None,
-            "solution_summary": "",
-            "satisfaction_confirmed": None,
-            "close_reason": "",
-            "close_note": "",
-        },
-        save_also=save_also,
-    )
 
 
 @transaction.atomic
@@ -91,8 +113,7 @@ def ticket_transition(*, actor: Any, ticket: Ticket, status: Status, version: in
         raise ValidationFailed.for_field("status", _("请使用“解决”或“关闭”操作"))
     if locked.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
         raise ValidationFailed.for_field("status", _("请使用“重新打开”操作"))
-    workflow.check_transition(locked.status_category, status.category)
-    return status_change(actor=actor, ticket=locked, status=status)
+    return status_change(actor=actor, ticket=locked, to=status)
 
 
 @transaction.atomic
@@ -104,7 +125,8 @@ def ticket_resolve(
     summary = solution_summary.strip()
     if not summary:
         raise ValidationFailed.for_field("solution_summary", _("解决工单需要填写解决方案摘要"))
-    workflow.check_transition(locked.status_category, StatusCategory.RESOLVED)
+    resolved = default_status(StatusCategory.RESOLVED)
+    status_change_check(ticket=locked, to=resolved)
     open_mandatory = locked.subtasks.filter(mandatory=True).exclude(status__in=("done", "cancelled"))
     if open_mandatory.exists():
         titles = _("、").join(open_mandatory.values_list("title", flat=True))
@@ -114,8 +136,8 @@ def ticket_resolve(
     return status_change(
         actor=actor,
         ticket=locked,
-        status=default_status(StatusCategory.RESOLVED),
-        extra={"solution_summary": summary, "resolved_at": timezone.now()},
+        to=resolved,
+        changes={"solution_summary": summary, "resolved_at": timezone.now()},
     )
 
 
@@ -133,7 +155,8 @@ def ticket_close(
     (e.g. unreachable after N attempts, with the attempts in ``note``)."""
     locked = lock(ticket)
     check_version(locked, version, fields=("status",), actor=actor)
-    workflow.check_transition(locked.status_category, StatusCategory.CLOSED)
+    closed = default_status(StatusCategory.CLOSED)
+    status_change_check(ticket=locked, to=closed)
     if not satisfaction_confirmed and (reason == CloseReason.CONFIRMED or reason not in CloseReason.values):
         raise ValidationFailed.for_field("reason", _("客户未确认满意时需要说明原因"))
     if not satisfaction_confirmed and not note.strip():
@@ -141,8 +164,8 @@ def ticket_close(
     return status_change(
         actor=actor,
         ticket=locked,
-        status=default_status(StatusCategory.CLOSED),
-        extra={
+        to=closed,
+        changes={
             "satisfaction_confirmed": satisfaction_confirmed,
             "close_reason": CloseReason.CONFIRMED if satisfaction_confirmed else reason,
             "close_note": note.strip()[:255],

@@ -20,7 +20,7 @@ from kefu.tickets.enums import AuthorKind, CloseReason, LinkKind, StatusCategory
 from kefu.tickets.models import Category, Message, Ticket, TicketLink, TicketWaybill
 from kefu.tickets.services.common import default_status, lock, lock_many, system_note, touch, user_of
 from kefu.tickets.services.create import TicketData, ticket_create
-from kefu.tickets.services.lifecycle import status_change
+from kefu.tickets.services.lifecycle import status_change, status_change_errors
 
 
 def ticket_merge_errors(*, source: Ticket, target: Ticket) -> list[str]:
@@ -37,6 +37,10 @@ def ticket_merge_errors(*, source: Ticket, target: Ticket) -> list[str]:
         errors.append(_("目标工单 %(number)s 已关闭") % {"number": target.number})
     if source.status_category == StatusCategory.CLOSED:
         errors.append(_("工单 %(number)s 已关闭，无需合并") % {"number": source.number})
+    else:  # the merge closes it: as the workflow allows a duplicate to be closed
+        errors += status_change_errors(
+            ticket=source, to=default_status(StatusCategory.CLOSED), duplicate=True
+        )
     if (
         source.customer_id is not None
         and target.customer_id is not None
@@ -62,9 +66,9 @@ def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
     """Merge the duplicate ``source`` into ``target`` (the survivor) and return the target.
 
     Messages, waybills, tags, watchers, links and (for problem tickets) incidents move to the target.
-    The source is closed with reason ``duplicate`` directly, bypassing ``workflow``: a duplicate was
-    never resolved, and requiring resolve → close would force a fake solution summary and customer
-    confirmation on a ticket nobody works on any more.
+    The source is closed with reason ``duplicate`` through the lifecycle, as the workflow closes a
+    duplicate (``workflow.DUPLICATE_CLOSES_FROM``: from any status but closed, with no solution summary
+    or customer confirmation — nobody works on it any more).
     """
     locked = lock_many([source, target])
     src, dst = locked[source.pk], locked[target.pk]
@@ -115,8 +119,9 @@ def ticket_merge(*, actor: Any, source: Ticket, target: Ticket) -> Ticket:
     status_change(
         actor=actor,
         ticket=src,
-        status=default_status(StatusCategory.CLOSED),
-        extra={
+        to=default_status(StatusCategory.CLOSED),
+        duplicate=True,
+        changes={
             "merged_into": dst,
             "close_reason": CloseReason.DUPLICATE,
             "close_note": (_("合并到 %(number)s") % {"number": dst.number})[:255],

@@ -18,13 +18,13 @@ from kefu.core.errors import ValidationFailed
 from kefu.core.events import publish
 from kefu.core.models import AuditAction
 from kefu.customers.models import Contact
-from kefu.tickets import text, workflow
+from kefu.tickets import text
 from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
 from kefu.tickets.events import MessageAdded, about
 from kefu.tickets.models import Attachment, Message, Ticket
 from kefu.tickets.services.common import default_status, lock, touch, user_of
 from kefu.tickets.services.conflicts import check_version
-from kefu.tickets.services.lifecycle import reopen, status_change
+from kefu.tickets.services.lifecycle import status_change, status_change_check
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,16 @@ def message_add(
     if len(body) > 50_000:
         raise ValidationFailed.for_field("body", _("内容不能超过 50000 字"))
     types = [_check_attachment(upload) for upload in attachments]
+    # The customer answered: the ticket needs the agent again (after a resolution, that is a reopen).
+    # The workflow is asked before anything, files included, is written.
+    back_to = (
+        default_status(StatusCategory.OPEN)
+        if author_kind == AuthorKind.CUSTOMER
+        and locked.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED)
+        else None
+    )
+    if back_to is not None:
+        status_change_check(ticket=locked, to=back_to)
     message = Message.objects.create(
         ticket=locked,
         author_kind=author_kind,
@@ -99,7 +109,7 @@ def message_add(
         visibility=visibility,
         body_html=safe,
         body_text=plain,
-        ticket_version=locked.version + 1,  # the version touch below gives the ticket
+        ticket_version=locked.version + 1,  # the version the save below gives the ticket
     )
     for upload, content_type in zip(attachments, types, strict=True):
         Attachment.objects.create(
@@ -143,14 +153,8 @@ def message_add(
     ):
         locked.first_response_at = message.created_at
         fields.append("first_response_at")
-    # The customer answered: the ticket needs the agent again — after a resolution, that is a reopen.
-    if author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.RESOLVED:
-        reopen(actor=actor, ticket=locked, save_also=fields)
-    elif author_kind == AuthorKind.CUSTOMER and locked.status_category == StatusCategory.PENDING:
-        workflow.check_transition(locked.status_category, StatusCategory.OPEN)
-        status_change(
-            actor=actor, ticket=locked, status=default_status(StatusCategory.OPEN), save_also=fields
-        )
+    if back_to is not None:
+        status_change(actor=actor, ticket=locked, to=back_to, save_also=fields)
     else:
         touch(locked, fields)
     audit.record(

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import ValidationFailed
 from kefu.tickets.enums import AuthorKind, StatusCategory, Visibility
 from kefu.tickets.models import Ticket, TicketLink
-from kefu.tickets.services.common import lock, user_of
+from kefu.tickets.services.common import default_status, lock, user_of
 from kefu.tickets.services.create import TicketData, ticket_create
-from kefu.tickets.services.lifecycle import reopen, ticket_close
+from kefu.tickets.services.lifecycle import status_change, ticket_close
 from kefu.tickets.services.messages import message_add
 
 
@@ -52,7 +52,7 @@ def ticket_reopen(*, actor: Any, ticket: Ticket, reason: str) -> Ticket:
             source=follow_up, target=locked, kind="follow_up", created_by=user_of(actor)
         )
         return follow_up
-    reopened = reopen(actor=actor, ticket=locked)
+    reopened = status_change(actor=actor, ticket=locked, to=default_status(StatusCategory.OPEN))
     if reason.strip():
         message_add(actor=actor, ticket=reopened, body=reason, visibility=Visibility.INTERNAL)
     return reopened
