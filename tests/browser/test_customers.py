@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import UserFactory
+from kefu.core.actors import SYSTEM
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.customers import services
 
@@ -21,7 +22,7 @@ ADDRESS = "上海市浦东新区张江路88号3号楼1202室"
 def customer():
     agent_for_assignment = UserFactory(role=Role.AGENT, full_name="李客服")
     created = services.customer_create(
-        actor=None,
+        actor=SYSTEM,
         name="顺达冷链物流有限公司",
         province="上海",
         city="上海",
@@ -29,7 +30,7 @@ def customer():
         contacts=[services.ContactData(name="王小明", phone="138 1234 5678", email="wxm@shunda.cn")],
     )
     assert created.account_agent == agent_for_assignment
-    services.customer_create(actor=None, name="远洋货运有限公司", city="宁波")
+    services.customer_create(actor=SYSTEM, name="远洋货运有限公司", city="宁波")
     return created
 
 

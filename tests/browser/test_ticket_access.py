@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from kefu.accounts.enums import Role
 from kefu.accounts.tests.factories import MembershipFactory, TeamFactory, UserFactory
+from kefu.core.actors import SYSTEM
 from kefu.customers.tests.factories import new_customer
 from kefu.tickets.enums import Department
 from kefu.tickets.services.work_orders import subtask_create
@@ -36,7 +37,7 @@ def test_a_work_order_owner_finds_the_ticket_in_my_work_orders(
     customer = new_customer(name="顺达冷链物流有限公司")
     ticket = new_ticket(subject="整票服装少件", team=TeamFactory(name="售后组"), customer=customer)
     subtask_create(
-        actor=None,
+        actor=SYSTEM,
         ticket=ticket,
         department=Department.WAREHOUSE,
         title="盘点出库记录",
