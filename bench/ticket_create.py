@@ -201,6 +201,10 @@ def main() -> int:
         from kefu.tickets.models import Ticket
 
         ref = Ticket.objects.order_by("-pk").values_list("public_id", flat=True).first()
+        if connection.vendor == "postgresql":  # kefu's connections after the load: bounded by its pools
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()")
+                raw.append(f"kefu's PostgreSQL connections after the load: {cursor.fetchone()[0]}")
         connection.close()
         _load(args.yardsticks, "GET", f"{url}/api/v1/tickets/{ref}", n=50, headers=(auth,))
         kefu["detail"] = _load(
