@@ -116,6 +116,8 @@ def test_a_system_actor_cannot_claim_to_be_a_person():
         SystemActor(ActorKind.BOT, "")
 
 
+# The worker commits and closes its connection, as in production: a real transaction, not the test's.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_task_whose_uploader_is_gone_runs_as_the_system(tmp_path, settings, make_user):
     settings.MEDIA_ROOT = tmp_path / "media"
     lead = make_user(Role.LEAD)
